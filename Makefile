@@ -1,0 +1,50 @@
+# Two commands: `make book` builds the book with every notebook executed,
+# `make test` runs the unit tests, every notebook (nbval) and a strict book build.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export MPLBACKEND := Agg
+export PYTHONUNBUFFERED := 1
+# Parallel pytest workers (two notebooks at a time on a 2-core machine).
+WORKERS ?= 2
+
+.PHONY: book test unit notebooks seeds sync clean help
+help:
+	@echo "make book   - set up .venv and build the HTML book (_build/html), notebooks executed"
+	@echo "make test   - set up .venv and run unit tests, nbval on every notebook, strict book build"
+	@echo "make unit   - unit tests only"
+	@echo "make seeds  - every notebook under GANLIB_SEED=1 and GANLIB_SEED=2"
+	@echo "make sync   - regenerate book/*.ipynb from book/*.md (the Markdown is the source)"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $(STAMP)
+
+# jupyter-cache keys on code cells only: clear it when ganlib/ (or the config) changes.
+book: $(STAMP)
+	@mkdir -p _build
+	@h=$$(cat ganlib/*.py pyproject.toml _config.yml | sha256sum | cut -c1-16); \
+	if [ "$$(cat _build/.ganlib-hash 2>/dev/null)" != "$$h" ]; then \
+	  echo "ganlib changed: clearing the execution cache"; rm -rf _build/.jupyter_cache; \
+	  echo $$h > _build/.ganlib-hash; fi
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+test: $(STAMP)
+	GANLIB_THREADS=$$(( $$(nproc) / $(WORKERS) > 0 ? $$(nproc) / $(WORKERS) : 1 )) $(PY) -m pytest -n $(WORKERS) --dist loadfile --nbval-lax --nbval-cell-timeout=900 \
+	  --durations=0 tests book
+
+unit: $(STAMP)
+	$(PY) -m pytest -n $(WORKERS) tests -k "not book_build"
+
+seeds: $(STAMP)
+	for s in 1 2; do GANLIB_SEED=$$s $(PY) -m pytest -n $(WORKERS) --dist loadfile --nbval-lax \
+	  --nbval-cell-timeout=900 book || exit 1; done
+
+sync: $(STAMP)
+	$(VENV)/bin/jupytext --to ipynb book/[0-9]*.md
+
+clean:
+	rm -rf _build

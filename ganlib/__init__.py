@@ -1,0 +1,1 @@
+"""ganlib: shared code for the GAN lecture notes."""

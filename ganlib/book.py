@@ -1,0 +1,26 @@
+"""Helpers for the book's notebooks that must also work in Colab and on bare GPU machines.
+
+``glue`` stores a value for the prose (``{glue:text}`name`:.3f``) through myst-nb when it is
+installed (the book build), and does nothing otherwise (Colab, nbval on a GPU box without the
+Jupyter-Book stack), so a chapter never depends on the build tool to run.
+"""
+from __future__ import annotations
+
+import sys
+
+
+def in_colab() -> bool:
+    """True when running inside Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def glue(name: str, value, display: bool = False):
+    """Glue ``value`` under ``name`` for the book's text (myst-nb), or just return it."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"glue name must be a non-empty string, got {name!r}")
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:
+        return value
+    _glue(name, value, display=display)
+    return value

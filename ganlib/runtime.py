@@ -1,0 +1,142 @@
+"""Runtime choices shared by every chapter: device, seed, scale and threads.
+
+Nothing here runs at import time; a chapter calls :func:`setup` once in its first cell.
+
+* ``GANLIB_SEED``   (int, default 0): the seed every chapter starts from.
+* ``GANLIB_DEVICE`` ("cpu" or "cuda", optional): force a device; by default CUDA is used
+  when available.
+* ``GANLIB_SCALE``  ("cpu" or "gpu", optional): force the training scale; by default it
+  follows the device, so one notebook trains small on a laptop CPU and fuller on a GPU.
+"""
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+DEFAULT_SEED = 0
+_SCALES = ("cpu", "gpu")
+_DEVICES = ("cpu", "cuda")
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """CUDA when available (or when ``prefer``/``GANLIB_DEVICE`` says so), else CPU."""
+    name = prefer if prefer is not None else os.environ.get("GANLIB_DEVICE")
+    if name is None or name == "":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in _DEVICES:
+        raise ValueError(f"unknown device {name!r}; choose one of: {', '.join(_DEVICES)}")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but torch.cuda.is_available() is False")
+    return torch.device(name)
+
+
+def get_seed(seed: int | None = None) -> int:
+    """The seed: ``seed`` if given, else ``GANLIB_SEED``, else :data:`DEFAULT_SEED`."""
+    if seed is None:
+        raw = os.environ.get("GANLIB_SEED", "")
+        if raw == "":
+            return DEFAULT_SEED
+        try:
+            seed = int(raw)
+        except ValueError:
+            raise ValueError(f"GANLIB_SEED must be an integer, got {raw!r}") from None
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def seed_everything(seed: int | None = None) -> int:
+    """Seed Python, NumPy and torch (all devices); return the seed used."""
+    seed = get_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return seed
+
+
+def get_scale(device: torch.device | None = None) -> str:
+    """"gpu" when running on CUDA (or ``GANLIB_SCALE=gpu``), else "cpu"."""
+    forced = os.environ.get("GANLIB_SCALE", "")
+    if forced:
+        if forced not in _SCALES:
+            raise ValueError(f"GANLIB_SCALE={forced!r}; choose one of: {', '.join(_SCALES)}")
+        return forced
+    device = get_device() if device is None else torch.device(device)
+    return "gpu" if device.type == "cuda" else "cpu"
+
+
+def set_threads(n: int | None = None) -> int:
+    """Limit torch's intra-op threads (default: ``GANLIB_THREADS``, else the cores this process
+    may use, at most 8).
+
+    Small MLPs are overhead-bound: more threads than cores only adds contention. ``make test``
+    runs two notebooks at once on two cores and sets ``GANLIB_THREADS=1``.
+    """
+    if n is None and os.environ.get("GANLIB_THREADS"):
+        raw = os.environ["GANLIB_THREADS"]
+        try:
+            n = int(raw)
+        except ValueError:
+            raise ValueError(f"GANLIB_THREADS must be a positive integer, got {raw!r}") from None
+    if n is None:
+        try:
+            n = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - macOS/Windows
+            n = os.cpu_count() or 1
+        n = max(1, min(n, 8))
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"thread count must be a positive integer, got {n!r}")
+    torch.set_num_threads(n)
+    return n
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What a chapter runs on; returned by :func:`setup`."""
+
+    device: torch.device  # where tensors and models live
+    seed: int             # the seed everything was seeded with
+    scale: str            # "cpu" (small, CI-sized runs) or "gpu" (fuller runs)
+    threads: int          # torch intra-op threads
+
+    @property
+    def on_gpu(self) -> bool:
+        return self.scale == "gpu"
+
+    def pick(self, cpu, gpu):
+        """Return ``cpu`` at CPU scale and ``gpu`` at GPU scale (e.g. iteration counts)."""
+        return gpu if self.on_gpu else cpu
+
+    def generator(self, offset: int = 0) -> torch.Generator:
+        """A fresh torch.Generator on the runtime's device seeded with ``seed + offset``."""
+        g = torch.Generator(device=self.device)
+        g.manual_seed(self.seed + int(offset))
+        return g
+
+    def __str__(self) -> str:
+        name = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu"
+        return (f"device={self.device} ({name}) | scale={self.scale} | seed={self.seed} | "
+                f"threads={self.threads} | torch {torch.__version__}")
+
+
+def setup(seed: int | None = None, device: str | None = None, verbose: bool = True) -> Runtime:
+    """Pick the device, seed everything, set threads and the scale; print them.
+
+    Every chapter's first code cell calls this once.
+    """
+    dev = get_device(device)
+    threads = set_threads()
+    s = seed_everything(seed)
+    rt = Runtime(device=dev, seed=s, scale=get_scale(dev), threads=threads)
+    if verbose:
+        print(rt)
+    return rt
+
+
+def pick(cpu, gpu, device: torch.device | None = None):
+    """Module-level form of :meth:`Runtime.pick` for code that has no Runtime at hand."""
+    return gpu if get_scale(device) == "gpu" else cpu
