@@ -10,12 +10,13 @@ export PYTHONUNBUFFERED := 1
 # Parallel pytest workers (two notebooks at a time on a 2-core machine).
 WORKERS ?= 2
 
-.PHONY: book test unit notebooks seeds sync clean help
+.PHONY: book test unit page seeds sync clean help
 help:
 	@echo "make book   - set up .venv and build the HTML book (_build/html), notebooks executed"
 	@echo "make test   - set up .venv and run unit tests, nbval on every notebook, strict book build"
 	@echo "make unit   - unit tests only"
 	@echo "make seeds  - every notebook under GANLIB_SEED=1 and GANLIB_SEED=2"
+	@echo "make page PAGE=02_vanilla_gan - build one chapter alone, strictly"
 	@echo "make sync   - regenerate book/*.ipynb from book/*.md (the Markdown is the source)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -42,6 +43,15 @@ unit: $(STAMP)
 seeds: $(STAMP)
 	for s in 1 2; do GANLIB_SEED=$$s $(PY) -m pytest -n $(WORKERS) --dist loadfile --nbval-lax \
 	  --nbval-cell-timeout=900 book || exit 1; done
+
+# Build one chapter alone (intro + PAGE + references), strictly, into _build/page-PAGE.
+page: $(STAMP)
+	@test -n "$(PAGE)" || { echo "usage: make page PAGE=02_vanilla_gan"; exit 2; }
+	@mkdir -p _build/page-$(PAGE)
+	@printf 'format: jb-book\nroot: book/intro\nchapters:\n  - file: book/$(PAGE)\n  - file: book/references\n' > _build/page-$(PAGE)/_toc.yml
+	@sed 's#^\(  *execute_notebooks:\).*#\1 force#' _config.yml > _build/page-$(PAGE)/_config.yml
+	$(VENV)/bin/jupyter-book build . --toc _build/page-$(PAGE)/_toc.yml \
+	  --config _build/page-$(PAGE)/_config.yml --path-output _build/page-$(PAGE) -W -n --keep-going
 
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --to ipynb book/[0-9]*.md

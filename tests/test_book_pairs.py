@@ -5,10 +5,18 @@ cell, type, source and tags must agree. Regenerate with `make sync`.
 """
 from pathlib import Path
 
+import importlib.util
+
 import jupytext
 import pytest
 
-BOOK = Path(__file__).resolve().parents[1] / "book"
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+
+# The table of contents decides what is in the book (book/conftest.py parses it for nbval).
+_spec = importlib.util.spec_from_file_location("book_conftest", BOOK / "conftest.py")
+_toc = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_toc)
 
 
 def _is_notebook_page(path: Path) -> bool:
@@ -16,7 +24,13 @@ def _is_notebook_page(path: Path) -> bool:
     return text.startswith("---") and "jupytext:" in text.split("---", 2)[1]
 
 
-PAGES = sorted(p for p in BOOK.glob("*.md") if _is_notebook_page(p))
+PAGES = sorted(p for p in BOOK.glob("*.md")
+               if _is_notebook_page(p) and p.relative_to(ROOT).with_suffix("").as_posix() in _toc.TOC_FILES)
+
+
+def test_every_toc_entry_exists():
+    missing = [f for f in _toc.TOC_FILES if not (ROOT / f"{f}.md").exists()]
+    assert not missing, f"_toc.yml lists pages that do not exist: {missing}"
 
 
 def _cells(nb):
