@@ -5,7 +5,6 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
-export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 # Parallel pytest workers (two notebooks at a time on a 2-core machine).
 WORKERS ?= 2
@@ -54,7 +53,7 @@ page: $(STAMP)
 	  --config _build/page-$(PAGE)/_config.yml --path-output _build/page-$(PAGE) -W -n --keep-going
 
 sync: $(STAMP)
-	$(VENV)/bin/jupytext --to ipynb book/[0-9]*.md
+	$(VENV)/bin/jupytext --to ipynb $$(grep -l '^jupytext:' book/*.md)
 
 clean:
 	rm -rf _build
