@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
+import torch
+
 
 def in_colab() -> bool:
     """True when running inside Google Colab."""
@@ -15,9 +18,15 @@ def in_colab() -> bool:
 
 
 def glue(name: str, value, display: bool = False):
-    """Glue ``value`` under ``name`` for the book's text (myst-nb), or just return it."""
+    """Glue ``value`` under ``name`` for the book's text (myst-nb), or just return it.
+
+    NumPy scalars and one-element tensors are glued as Python numbers.
+    """
     if not isinstance(name, str) or not name:
         raise ValueError(f"glue name must be a non-empty string, got {name!r}")
+    # NumPy 2 scalars print as "np.float64(...)", which the {glue:text} format spec cannot parse.
+    if isinstance(value, np.generic) or (torch.is_tensor(value) and value.numel() == 1):
+        value = value.item()
     try:
         from myst_nb import glue as _glue
     except ImportError:

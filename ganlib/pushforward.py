@@ -8,14 +8,20 @@ A generator is a map g pushing a simple base distribution mu forward to g#mu, de
 * :func:`gumbel_max`: argmax_k (logits_k + Gumbel noise) ~ Categorical(softmax(logits)).
 
 :func:`pushforward_log_density` evaluates log q(y) = log p(g^{-1}(y)) + log|det J_{g^{-1}}(y)|
-for an invertible g.
+for an invertible g, and :class:`MonotoneFlow1d` is a small invertible 1D generator whose
+likelihood is tractable (fitted by maximum likelihood in Chapter 1).
+:func:`binned_chi2_test` and :func:`categorical_chi2_test` are the goodness-of-fit tests the
+book uses to check samplers.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
+import torch.nn.functional as F
+from scipy import stats
 
 from .data import _check_n, _device_of
 
@@ -38,10 +44,14 @@ def bisection_icdf(cdf: Callable[[torch.Tensor], torch.Tensor], lo: float, hi: f
                    iters: int = 60) -> Callable[[torch.Tensor], torch.Tensor]:
     """Numerical F^{-1} for a continuous increasing CDF on [lo, hi], by vectorized bisection.
 
-    After ``iters`` halvings the error is at most (hi - lo) / 2**iters.
+    After ``iters`` halvings the error is at most (hi - lo) / 2**iters. Nothing requires ``cdf``
+    to be a CDF: any continuous increasing function on [lo, hi] is inverted on its range
+    (:class:`MonotoneFlow1d` uses this for g = f^{-1}).
     """
     if not hi > lo:
         raise ValueError(f"need hi > lo, got lo={lo!r}, hi={hi!r}")
+    if isinstance(iters, bool) or not isinstance(iters, (int, np.integer)) or iters < 1:
+        raise ValueError(f"iters must be a positive integer, got {iters!r}")
 
     def icdf(u: torch.Tensor) -> torch.Tensor:
         a = torch.full_like(u, float(lo))
@@ -98,12 +108,173 @@ def pushforward_log_density(base_log_prob: Callable[[torch.Tensor], torch.Tensor
     """log q(y) = log p(g^{-1}(y)) + log |det J_{g^{-1}}(y)| for an invertible, differentiable g.
 
     ``y`` has shape (n, d) (or (n,) for d = 1); ``g_inverse`` maps (d,) -> (d,) per sample
-    (vectorized with torch.func.vmap); ``base_log_prob`` maps (n, d) -> (n,). Returns (n,).
+    (it is vectorized with torch.func.vmap, so it must be vmap-compatible); ``base_log_prob``
+    maps (n, d) -> (n,) (an (n, 1) result is accepted for d = 1). Returns (n,).
     """
+    if not torch.is_tensor(y):
+        raise TypeError(f"y must be a torch.Tensor, got {type(y).__name__}")
     squeeze = y.dim() == 1
     yy = y[:, None] if squeeze else y
     if yy.dim() != 2:
         raise ValueError(f"y must have shape (n,) or (n, d), got {tuple(y.shape)}")
-    jac = torch.func.vmap(torch.func.jacrev(g_inverse))(yy)          # (n, d, d)
-    _, logabsdet = torch.linalg.slogdet(jac)
-    return base_log_prob(g_inverse(yy)) + logabsdet
+    n = yy.shape[0]
+    x = torch.func.vmap(g_inverse)(yy)                                  # (n, d)
+    jac = torch.func.vmap(torch.func.jacrev(g_inverse))(yy)             # (n, d, d)
+    _, logabsdet = torch.linalg.slogdet(jac)                            # (n,)
+    base = base_log_prob(x)
+    if base.dim() == 2 and base.shape[1] == 1:
+        base = base[:, 0]
+    if tuple(base.shape) != (n,):
+        # Guard against silent broadcasting of an (n, d) or (n, 1) result against (n,).
+        raise ValueError(f"base_log_prob must return shape ({n},), got {tuple(base.shape)}")
+    return base + logabsdet
+
+
+def binned_chi2_test(samples, cdf: Callable[[np.ndarray], np.ndarray], edges) -> tuple[float, float]:
+    """Pearson chi-square goodness of fit of 1D ``samples`` to the CDF F on bins given by ``edges``.
+
+    statistic = sum_j (O_j - n P_j)^2 / (n P_j) with P_j = F(e_{j+1}) - F(e_j); the two tails
+    (-inf, e_0) and (e_last, inf) are added as bins, so the bin probabilities sum to one. Returns
+    (statistic, p-value) with len(edges) degrees of freedom (bins - 1). ``cdf`` maps an array of
+    points to an array of probabilities. Bins should have n P_j >= 5 for the chi-square
+    approximation to hold.
+    """
+    x = np.asarray(samples.detach().cpu() if torch.is_tensor(samples) else samples,
+                   dtype=np.float64).ravel()
+    e = np.asarray(edges, dtype=np.float64).ravel()
+    if x.size < 1:
+        raise ValueError("samples must be non-empty")
+    if e.size < 2 or not np.all(np.diff(e) > 0):
+        raise ValueError(f"edges must be at least 2 strictly increasing values, got {e}")
+    full = np.concatenate([[-np.inf], e, [np.inf]])
+    counts = np.histogram(x, bins=full)[0].astype(np.float64)                  # (len(e) + 1,)
+    cum = np.concatenate([[0.0], np.asarray(cdf(e), dtype=np.float64).ravel(), [1.0]])
+    probs = np.diff(cum)
+    if np.any(probs < 0) or not np.isfinite(probs).all():
+        raise ValueError("cdf must be finite and non-decreasing on the edges")
+    expected = x.size * probs
+    if np.any((expected == 0) & (counts > 0)):
+        return float("inf"), 0.0
+    keep = expected > 0
+    stat = float(((counts[keep] - expected[keep]) ** 2 / expected[keep]).sum())
+    dof = int(keep.sum()) - 1
+    return stat, float(stats.chi2.sf(stat, dof))
+
+
+def categorical_chi2_test(draws, probs) -> tuple[float, float]:
+    """Pearson chi-square test that integer ``draws`` in [0, K) follow Categorical(``probs``).
+
+    Returns (statistic, p-value) with K - 1 degrees of freedom.
+    """
+    k_draws = np.asarray(draws.detach().cpu() if torch.is_tensor(draws) else draws).ravel()
+    p = np.asarray(probs.detach().cpu() if torch.is_tensor(probs) else probs, dtype=np.float64).ravel()
+    if p.size < 2 or np.any(p <= 0) or not np.isclose(p.sum(), 1.0, rtol=1e-6):
+        raise ValueError(f"probs must have >= 2 positive entries summing to 1, got {p}")
+    if k_draws.size < 1 or k_draws.min() < 0 or k_draws.max() >= p.size:
+        raise ValueError(f"draws must be non-empty integers in [0, {p.size})")
+    counts = np.bincount(k_draws.astype(np.int64), minlength=p.size).astype(np.float64)
+    expected = k_draws.size * p
+    stat = float(((counts - expected) ** 2 / expected).sum())
+    return stat, float(stats.chi2.sf(stat, p.size - 1))
+
+
+class MonotoneFlow1d(torch.nn.Module):
+    """Increasing map f(x) = a x + b + sum_k w_k tanh(s (x - c_k)) + u_+ r(x - c_K) - u_- r(c_1 - x).
+
+    Here r(t) = softplus(s t) / s is a smooth ramp, a, w_k, u_+, u_- > 0 are learned (as
+    exponentials of unconstrained parameters), and the knots c_1 < ... < c_K and the slope s are
+    fixed. f is the inverse g^{-1} of a generator g = f^{-1} that pushes Z ~ N(0, 1) forward to
+    a model with density (change of variables)
+
+        log p_theta(x) = log N(f(x); 0, 1) + log f'(x),
+        f'(x) = a + sum_k w_k s (1 - tanh^2) + u_+ sigmoid(s (x - c_K)) + u_- sigmoid(s (c_1 - x)).
+
+    The tanh terms bend f between the knots; the two ramps give f its own slope in each tail (a
+    single linear term could not be both flat between two modes and steep in the tails). Since f
+    is linear and f' is linear in (a, b, w, u_+, u_-), the negative log-likelihood
+    mean_i [f(x_i)^2 / 2 - log f'(x_i)] is convex in them: no spurious local minima.
+
+    With ``n_tanh = 0`` there are no tanh or ramp terms: f(x) = a x + b, g(z) = (z - b) / a, and
+    the model is N(-b/a, 1/a^2). ``centers`` (K,) are the knots c_k (e.g. data quantiles);
+    ``slope`` is s. Float64 throughout.
+    """
+
+    def __init__(self, n_tanh: int = 8, centers=None, slope: float = 3.0):
+        super().__init__()
+        if isinstance(n_tanh, bool) or not isinstance(n_tanh, (int, np.integer)) or n_tanh < 0:
+            raise ValueError(f"n_tanh must be a non-negative integer, got {n_tanh!r}")
+        if not (isinstance(slope, (int, float)) and math.isfinite(slope) and slope > 0):
+            raise ValueError(f"slope must be a positive finite number, got {slope!r}")
+        k = int(n_tanh)
+        if centers is None:
+            centers = torch.linspace(-2.0, 2.0, k) if k > 1 else torch.zeros(k)
+        centers = torch.as_tensor(centers, dtype=torch.float64).reshape(-1).sort().values
+        if centers.numel() != k:
+            raise ValueError(f"centers must have n_tanh={k} entries, got {centers.numel()}")
+        dt = torch.float64
+        self.slope = float(slope)
+        self.register_buffer("c", centers.clone())                            # knots c_k, (K,)
+        self.log_a = torch.nn.Parameter(torch.zeros((), dtype=dt))          # a = exp(log_a)
+        self.b = torch.nn.Parameter(torch.zeros((), dtype=dt))
+        self.log_w = torch.nn.Parameter(torch.full((k,), -1.0, dtype=dt))   # w_k = exp(log_w_k)
+        self.log_u = torch.nn.Parameter(torch.full((2 if k else 0,), -1.0, dtype=dt))  # (u_-, u_+)
+
+    def _check(self, x: torch.Tensor) -> torch.Tensor:
+        if not torch.is_tensor(x) or x.dim() != 1:
+            raise ValueError(f"x must be a 1D tensor of shape (n,), got {getattr(x, 'shape', x)!r}")
+        return x.to(torch.float64)
+
+    def g_inverse(self, x: torch.Tensor) -> torch.Tensor:
+        """z = f(x) = g^{-1}(x); (n,) -> (n,)."""
+        x = self._check(x)
+        z = self.log_a.exp() * x + self.b
+        if self.c.numel():
+            s = self.slope
+            z = z + (self.log_w.exp() * torch.tanh(s * (x[:, None] - self.c))).sum(-1)   # (n, K) -> (n,)
+            u = self.log_u.exp()
+            z = z + u[1] * F.softplus(s * (x - self.c[-1])) / s - u[0] * F.softplus(s * (self.c[0] - x)) / s
+        return z
+
+    def log_abs_det(self, x: torch.Tensor) -> torch.Tensor:
+        """log f'(x) = log |d g^{-1}/dx|; (n,) -> (n,)."""
+        x = self._check(x)
+        d = self.log_a.exp().expand(x.shape)
+        if self.c.numel():
+            s = self.slope
+            t = torch.tanh(s * (x[:, None] - self.c))                                # (n, K)
+            u = self.log_u.exp()
+            d = d + (self.log_w.exp() * s * (1 - t * t)).sum(-1)
+            d = d + u[1] * torch.sigmoid(s * (x - self.c[-1])) + u[0] * torch.sigmoid(s * (self.c[0] - x))
+        return torch.log(d)
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """log p_theta(x) = log N(f(x); 0, 1) + log f'(x); (n,) -> (n,)."""
+        z = self.g_inverse(x)
+        return -0.5 * z * z - 0.5 * math.log(2 * math.pi) + self.log_abs_det(x)
+
+    def cdf(self, x: torch.Tensor) -> torch.Tensor:
+        """P_theta(X <= x) = Phi(f(x)), since f is increasing; (n,) -> (n,)."""
+        return torch.special.ndtr(self.g_inverse(x))
+
+    @torch.no_grad()
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """x = g(z) = f^{-1}(z) by bisection (f has no closed-form inverse); (n,) -> (n,).
+
+        The bracket [lo, hi] starts at [-1, 1] and doubles until f(lo) <= min z, max z <= f(hi).
+        """
+        z = self._check(z)
+        lo, hi = -1.0, 1.0
+        for _ in range(64):
+            ends = self.g_inverse(torch.tensor([lo, hi], dtype=torch.float64, device=z.device))
+            if ends[0] <= z.min() and z.max() <= ends[1]:
+                break
+            lo, hi = 2 * lo, 2 * hi
+        else:
+            raise ValueError("could not bracket f^{-1}(z): f is too flat in the tails")
+        return bisection_icdf(self.g_inverse, lo, hi, iters=60 + int(math.log2(hi)))(z)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n draws x = g(z), z ~ N(0, 1); (n,) float64."""
+        n = _check_n(n)
+        z = torch.randn(n, generator=generator, dtype=torch.float64, device=self.b.device)
+        return self.forward(z)
