@@ -1,0 +1,361 @@
+"""f-divergences, their convex conjugates, and the f-GAN losses (Nowozin et al. 2016).
+
+Convention used in the whole book (the one of Nowozin et al. 2016 and of Wang 2020, eq. 3.1):
+
+    D_f(P || Q) = E_Q[ f(p / q) ] = int q(x) f(p(x) / q(x)) dx,     f convex, f(1) = 0,
+
+so that f(u) = u log u gives KL(P || Q) = E_P[log(p / q)], the book's KL convention.
+With the convex conjugate f*(t) = sup_u (t u - f(u)) one has the variational lower bound
+(Nguyen, Wainwright and Jordan 2010)
+
+    D_f(P || Q) >= sup_T  E_P[T(x)] - E_Q[f*(T(x))],                 T : X -> dom f*,
+
+with equality at T*(x) = f'(p(x) / q(x)) when P << Q. In an f-GAN, P is the data and Q the
+model; the critic T(x) = g_f(V(x)) is a raw network output V(x) in R squashed into dom f* by
+the output activation g_f. The critic *ascends* the bound, the generator *descends* it.
+Every loss below is returned as the quantity its player *minimizes*.
+
+``v_real`` is V(x) for data x ~ P, ``v_fake`` is V(G(z)) for generated samples ~ Q; both are
+(B,) or (B, 1) tensors. ``t_real``, ``t_fake`` are critic values T already in dom f*.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+LOG2 = math.log(2.0)
+_INF = float("inf")
+
+
+@dataclass(frozen=True)
+class FDivergence:
+    """One f-divergence D_f(P || Q) = E_Q[f(p/q)] with everything an f-GAN needs.
+
+    All callables act elementwise on torch tensors and are differentiable inside their domains.
+    """
+
+    name: str                                            # key in DIVERGENCES
+    f: Callable[[torch.Tensor], torch.Tensor]            # u -> f(u), convex, f(1) = 0
+    conjugate: Callable[[torch.Tensor], torch.Tensor]    # t -> f*(t); +inf outside dom f*
+    activation: Callable[[torch.Tensor], torch.Tensor]   # v in R -> g_f(v) in dom f*
+    f_prime_1: float                                     # f'(1) (a subgradient for "tv")
+    domain: str                                          # dom f*, in words
+    f_prime: Callable[[torch.Tensor], torch.Tensor] | None = None  # u -> f'(u); T* = f'(p/q)
+    b_star: float = _INF                                 # sup dom f* = lim_{u->inf} f(u)/u
+    dom_f: str = "u > 0"                                 # the domain of f used here
+    tex: tuple[str, str, str] = ("", "", "")             # LaTeX of f(u), f*(t), g_f(v)
+    description: str = ""                                # what D_f(P || Q) equals
+
+    def __repr__(self) -> str:  # the callables make the default repr unreadable
+        return f"FDivergence({self.name!r}: {self.description})"
+
+
+def _where_inside(inside: torch.Tensor, value_fn, t: torch.Tensor, safe: float) -> torch.Tensor:
+    """value_fn(t) where ``inside``, +inf elsewhere, without NaN gradients leaking out."""
+    t_safe = torch.where(inside, t, torch.full_like(t, safe))
+    return torch.where(inside, value_fn(t_safe), torch.full_like(t, _INF))
+
+
+# ---------------------------------------------------------------- the individual divergences
+def _kl_f(u):
+    return torch.xlogy(u, u)
+
+
+def _kl_conj(t):
+    return torch.exp(t - 1.0)
+
+
+def _rkl_f(u):
+    return -torch.log(u)
+
+
+def _rkl_conj(t):
+    return _where_inside(t < 0, lambda s: -1.0 - torch.log(-s), t, -1.0)
+
+
+def _pearson_f(u):
+    return (u - 1.0) ** 2
+
+
+def _pearson_conj(t):
+    return t + 0.25 * t ** 2
+
+
+def _neyman_f(u):
+    return (1.0 - u) ** 2 / u
+
+
+def _neyman_conj(t):
+    return _where_inside(t < 1, lambda s: 2.0 - 2.0 * torch.sqrt(1.0 - s), t, 0.0)
+
+
+def _hellinger_f(u):
+    return (torch.sqrt(u) - 1.0) ** 2
+
+
+def _hellinger_conj(t):
+    return _where_inside(t < 1, lambda s: s / (1.0 - s), t, 0.0)
+
+
+def _js_f(u):
+    return 0.5 * (torch.xlogy(u, u) - torch.xlogy(u + 1.0, (u + 1.0) / 2.0))
+
+
+def _js_conj(t):
+    # -1/2 log(2 - e^{2t}) = -1/2 [log 2 + log(1 - e^{2t - log 2})]
+    return _where_inside(t < 0.5 * LOG2,
+                         lambda s: -0.5 * (LOG2 + torch.log(-torch.expm1(2.0 * s - LOG2))),
+                         t, 0.0)
+
+
+def _gan_f(u):
+    return torch.xlogy(u, u) - torch.xlogy(u + 1.0, u + 1.0)
+
+
+def _gan_conj(t):
+    return _where_inside(t < 0, lambda s: -torch.log(-torch.expm1(s)), t, -1.0)
+
+
+def _tv_f(u):
+    return 0.5 * torch.abs(u - 1.0)
+
+
+def _tv_conj(t):
+    return _where_inside(torch.abs(t) <= 0.5, lambda s: s, t, 0.0)
+
+
+def _logd_f(u):
+    # (u - 1) log(u / (u + 1)) = -(u - 1) log(1 + 1/u)
+    return -(u - 1.0) * torch.log1p(1.0 / u)
+
+
+def _logd_fprime(u):
+    # f'(u) = log(u / (u + 1)) + (u - 1) / (u (u + 1)), increasing from -inf (u -> 0) to 0 (u -> inf)
+    return -torch.log1p(1.0 / u) + (u - 1.0) / (u * (u + 1.0))
+
+
+_LOGD_S_RANGE = (-80.0, 80.0)  # the bisection brackets s = log u in this interval
+_LOGD_ITERS = 110              # 160 / 2^110: far below float64 resolution
+
+
+def logd_argmax(t: torch.Tensor) -> torch.Tensor:
+    """u*(t) = (f')^{-1}(t) for the log-D-trick f, t < 0: the maximizer of t u - f(u).
+
+    Vectorized bisection on s = log u over [-80, 80] in float64 (f' is increasing, so the
+    root of f'(e^s) = t is bracketed and unique). Returns a float64 tensor of t's shape; for
+    t >= 0 the supremum is approached as u -> inf and this returns e^80.
+    """
+    t64 = t.detach().to(torch.float64)
+    lo = torch.full_like(t64, _LOGD_S_RANGE[0])
+    hi = torch.full_like(t64, _LOGD_S_RANGE[1])
+    for _ in range(_LOGD_ITERS):
+        mid = 0.5 * (lo + hi)
+        right = _logd_fprime(torch.exp(mid)) < t64  # root lies to the right of mid
+        lo = torch.where(right, mid, lo)
+        hi = torch.where(right, hi, mid)
+    return torch.exp(0.5 * (lo + hi))
+
+
+class _LogDConjugate(torch.autograd.Function):
+    """f*(t) = t u* - f(u*), d f*/dt = u* (envelope theorem); t <= 0, +inf for t > 0."""
+
+    @staticmethod
+    def forward(ctx, t):
+        u = logd_argmax(t)
+        t64 = t.detach().to(torch.float64)
+        val = t64 * u - _logd_f(u)
+        val = torch.where(t64 == 0, torch.ones_like(val), val)  # sup_u (-f(u)) = -inf f = 1
+        val = torch.where(t64 > 0, torch.full_like(val, _INF), val)
+        ctx.save_for_backward(u)
+        return val.to(t.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (u,) = ctx.saved_tensors
+        return grad_out * u.to(grad_out.dtype)
+
+
+def _logd_conj(t):
+    return _LogDConjugate.apply(t)
+
+
+def _neg_softplus_neg(v):
+    return -F.softplus(-v)  # log sigmoid(v), in (-inf, 0)
+
+
+DIVERGENCES: dict[str, FDivergence] = {
+    "kl": FDivergence(
+        "kl", _kl_f, _kl_conj, lambda v: v, 1.0, "t in R",
+        f_prime=lambda u: torch.log(u) + 1.0, b_star=_INF,
+        tex=(r"u\log u", r"e^{t-1}", r"v"), description="KL(P || Q)"),
+    "reverse_kl": FDivergence(
+        "reverse_kl", _rkl_f, _rkl_conj, lambda v: -torch.exp(-v), -1.0, "t < 0",
+        f_prime=lambda u: -1.0 / u, b_star=0.0,
+        tex=(r"-\log u", r"-1-\log(-t)", r"-e^{-v}"), description="KL(Q || P)"),
+    "pearson": FDivergence(
+        "pearson", _pearson_f, _pearson_conj, lambda v: v, 0.0, "t in R",
+        f_prime=lambda u: 2.0 * (u - 1.0), b_star=_INF, dom_f="u in R",
+        tex=(r"(u-1)^2", r"t + t^2/4", r"v"), description="Pearson chi^2(P || Q)"),
+    "neyman": FDivergence(
+        "neyman", _neyman_f, _neyman_conj, lambda v: 1.0 - torch.exp(-v), 0.0, "t < 1",
+        f_prime=lambda u: 1.0 - 1.0 / u ** 2, b_star=1.0,
+        tex=(r"(1-u)^2/u", r"2-2\sqrt{1-t}", r"1-e^{-v}"), description="Neyman chi^2(P || Q)"),
+    "hellinger": FDivergence(
+        "hellinger", _hellinger_f, _hellinger_conj, lambda v: 1.0 - torch.exp(-v), 0.0, "t < 1",
+        f_prime=lambda u: 1.0 - 1.0 / torch.sqrt(u), b_star=1.0,
+        tex=(r"(\sqrt u-1)^2", r"t/(1-t)", r"1-e^{-v}"),
+        description="squared Hellinger int (sqrt p - sqrt q)^2"),
+    "js": FDivergence(
+        "js", _js_f, _js_conj, lambda v: 0.5 * (LOG2 + _neg_softplus_neg(v)), 0.0,
+        "t < log(2)/2",
+        f_prime=lambda u: 0.5 * torch.log(2.0 * u / (u + 1.0)), b_star=0.5 * LOG2,
+        tex=(r"\tfrac12\big[u\log u-(u+1)\log\tfrac{u+1}{2}\big]",
+             r"-\tfrac12\log(2-e^{2t})", r"\tfrac12(\log 2-\log(1+e^{-v}))"),
+        description="JSD(P || Q), in [0, log 2]"),
+    "gan": FDivergence(
+        "gan", _gan_f, _gan_conj, _neg_softplus_neg, -LOG2, "t < 0",
+        f_prime=lambda u: torch.log(u / (u + 1.0)), b_star=0.0,
+        tex=(r"u\log u-(u+1)\log(u+1)", r"-\log(1-e^{t})", r"-\log(1+e^{-v})"),
+        description="2 JSD(P || Q) - log 4"),
+    "tv": FDivergence(
+        "tv", _tv_f, _tv_conj, lambda v: 0.5 * torch.tanh(v), 0.0, "|t| <= 1/2",
+        f_prime=lambda u: 0.5 * torch.sign(u - 1.0), b_star=0.5, dom_f="u in R",
+        tex=(r"\tfrac12|u-1|", r"t", r"\tfrac12\tanh v"),
+        description="total variation sup_A |P(A) - Q(A)|"),
+    "logd": FDivergence(
+        "logd", _logd_f, _logd_conj, _neg_softplus_neg, -LOG2, "t <= 0",
+        f_prime=_logd_fprime, b_star=0.0,
+        tex=(r"(u-1)\log\tfrac{u}{u+1}", r"\text{numerical}", r"-\log(1+e^{-v})"),
+        description="the log-D-trick divergence E_P[log D*] - E_Q[log D*], D* = p/(p+q)"),
+}
+
+
+def get(name: str) -> FDivergence:
+    """The :class:`FDivergence` called ``name``; ValueError listing the valid names otherwise."""
+    try:
+        return DIVERGENCES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown divergence {name!r}; choose one of: "
+                         f"{', '.join(DIVERGENCES)}") from None
+
+
+def _as_batch(name: str, x) -> torch.Tensor:
+    if not torch.is_tensor(x):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.numel() == 0:
+        raise ValueError(f"{name} is empty")
+    if x.dim() == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.dim() != 1:
+        raise ValueError(f"{name} must have shape (B,) or (B, 1), got {tuple(x.shape)}")
+    return x
+
+
+def _div(d) -> FDivergence:
+    return d if isinstance(d, FDivergence) else get(d)
+
+
+# ------------------------------------------------------------------------------ f-GAN losses
+def variational_bound(name, t_real: torch.Tensor, t_fake: torch.Tensor) -> torch.Tensor:
+    """E_P[T] - E_Q[f*(T)]: the lower bound on D_f(P || Q) at the critic T (Nguyen et al. 2010).
+
+    ``t_real`` is T(x) for x ~ P (B,) or (B, 1); ``t_fake`` is T(x) for x ~ Q, same shapes;
+    both already in dom f*. A value of ``t_fake`` outside dom f* gives -inf. ``name`` is a key
+    of :data:`DIVERGENCES` or an :class:`FDivergence`. Returns a scalar tensor.
+    """
+    d = _div(name)
+    t_real = _as_batch("t_real", t_real)
+    t_fake = _as_batch("t_fake", t_fake)
+    return t_real.mean() - d.conjugate(t_fake).mean()
+
+
+def fgan_critic_loss(name, v_real: torch.Tensor, v_fake: torch.Tensor) -> torch.Tensor:
+    """-(E_P[g_f(V)] - E_Q[f*(g_f(V))]): the critic MINIMIZES this, i.e. ascends the bound.
+
+    ``v_real`` is the raw critic output V(x) on data x ~ P, ``v_fake`` is V(G(z)) on
+    generated samples ~ Q; shapes (B,) or (B, 1). At the optimum the negated loss equals
+    D_f(P || Q) (Nowozin et al. 2016, eq. 6). Returns a scalar tensor.
+    """
+    d = _div(name)
+    v_real = _as_batch("v_real", v_real)
+    v_fake = _as_batch("v_fake", v_fake)
+    return -(d.activation(v_real).mean() - d.conjugate(d.activation(v_fake)).mean())
+
+
+GENERATOR_KINDS = ("saddle", "alternative")
+
+
+def fgan_generator_loss(name, v_fake: torch.Tensor, kind: str = "saddle") -> torch.Tensor:
+    """-E_Q[f*(g_f(V(G(z))))] (``kind="saddle"``) or -E_Q[g_f(V(G(z)))] ("alternative").
+
+    The generator MINIMIZES the returned value. ``"saddle"`` (default) is the part of the
+    bound E_P[T] - E_Q[f*(T)] that depends on the generator, so descending it descends the
+    estimate of D_f(P || Q): the fixed points are those of min_Q D_f(P || Q), which is what
+    the book checks against exact optima. ``"alternative"`` is the heuristic of Nowozin et al.
+    (2016, Sec. 3.2), maximizing E_Q[g_f(V)], which for "gan" is the non-saturating log-D
+    trick. ``v_fake`` is V(G(z)) of shape (B,) or (B, 1). Returns a scalar tensor.
+    """
+    d = _div(name)
+    v_fake = _as_batch("v_fake", v_fake)
+    if kind == "saddle":
+        return -d.conjugate(d.activation(v_fake)).mean()
+    if kind == "alternative":
+        return -d.activation(v_fake).mean()
+    raise ValueError(f"unknown generator loss kind {kind!r}; choose one of: "
+                     f"{', '.join(GENERATOR_KINDS)}")
+
+
+def optimal_critic(name, ratio: torch.Tensor) -> torch.Tensor:
+    """T*(x) = f'(p(x) / q(x)): the critic that attains the bound when P << Q.
+
+    ``ratio`` is the density ratio p/q at the points, any shape; returns the same shape.
+    """
+    d = _div(name)
+    if d.f_prime is None:
+        raise ValueError(f"divergence {d.name!r} has no f' registered")
+    return d.f_prime(ratio)
+
+
+# ------------------------------------------------------------------------ numerical helpers
+def numerical_conjugate(f: Callable, y, grid) -> np.ndarray:
+    """sup_{t in grid} (t y - f(t)): the convex conjugate by brute force on a grid.
+
+    ``f`` maps a float64 torch tensor to a tensor (values +inf are allowed); ``y`` (m,) and
+    ``grid`` (n,) are array-likes. Returns a (m,) float64 array. The error for a smooth f is
+    at most max f'' * h^2 / 8 for grid spacing h, if the maximizer lies inside the grid.
+    """
+    y = torch.as_tensor(np.asarray(y, dtype=np.float64))
+    grid = torch.as_tensor(np.asarray(grid, dtype=np.float64))
+    if grid.dim() != 1 or grid.numel() < 2:
+        raise ValueError(f"grid must be a 1D array of at least 2 points, got shape {tuple(grid.shape)}")
+    fg = f(grid)  # (n,)
+    vals = y.reshape(-1, 1) * grid.reshape(1, -1) - fg.reshape(1, -1)  # (m, n)
+    vals = torch.where(torch.isnan(vals), torch.full_like(vals, -_INF), vals)
+    return vals.max(dim=1).values.numpy()
+
+
+def fdivergence_grid(name, log_p: np.ndarray, log_q: np.ndarray, x: np.ndarray,
+                     max_log_ratio: float = 600.0) -> float:
+    """D_f(P || Q) = int q f(p/q) dx on a fine grid ``x`` (Simpson's rule), from log-densities.
+
+    ``log_p``, ``log_q``: (n,) log p(x), log q(x) on the sorted grid ``x`` (n,), n odd is best.
+    The log ratio is clipped to +-``max_log_ratio`` so that f(p/q) stays finite where both
+    densities underflow; this only changes the integrand where q f(p/q) is negligible.
+    """
+    from scipy import integrate
+
+    d = _div(name)
+    log_p, log_q, x = (np.asarray(a, dtype=np.float64) for a in (log_p, log_q, x))
+    if not (log_p.shape == log_q.shape == x.shape) or x.ndim != 1:
+        raise ValueError(f"log_p, log_q, x must be 1D of one shape, got "
+                         f"{log_p.shape}, {log_q.shape}, {x.shape}")
+    lr = torch.as_tensor(np.clip(log_p - log_q, -max_log_ratio, max_log_ratio))
+    fu = d.f(torch.exp(lr)).numpy()
+    integrand = np.exp(log_q) * fu
+    integrand = np.where(np.exp(log_q) == 0, 0.0, integrand)
+    return float(integrate.simpson(integrand, x=x))

@@ -1,0 +1,206 @@
+"""Tests for ganlib.fdiv: conjugate pairs, the variational bound, closed forms and bad input."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from ganlib import divergences, fdiv
+
+NAMES = list(fdiv.DIVERGENCES)
+U = torch.tensor([0.03, 0.2, 0.7, 1.0, 1.6, 4.0, 15.0], dtype=torch.float64)
+
+
+def _t_grid(d):
+    """A grid on dom f for the brute-force conjugate."""
+    if d.dom_f == "u in R":
+        return np.linspace(-40.0, 40.0, 400_001)
+    return np.exp(np.linspace(-14.0, 9.0, 400_001))
+
+
+def test_names_and_get():
+    for name in ("kl", "reverse_kl", "pearson", "neyman", "hellinger", "js", "gan", "tv", "logd"):
+        assert fdiv.get(name).name == name
+    with pytest.raises(ValueError, match="kll.*choose one of: kl, reverse_kl"):
+        fdiv.get("kll")
+    with pytest.raises(ValueError):
+        fdiv.get(None)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_f_normalized_and_convex(name):
+    d = fdiv.get(name)
+    one = torch.tensor([1.0], dtype=torch.float64)
+    expected = -math.log(4.0) if name == "gan" else 0.0  # gan: f(1) = -log 4 by design
+    assert d.f(one).item() == pytest.approx(expected, abs=1e-12)
+    u = torch.linspace(0.05, 6.0, 400, dtype=torch.float64)
+    fu = d.f(u).numpy()
+    assert np.all(np.diff(fu, 2) >= -1e-12)  # discrete second differences of a convex f
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fenchel_young_equality_and_f_prime_1(name):
+    """f*(f'(u)) = u f'(u) - f(u) (Lemma 3.2), f'(1) matches, and (f*)' = (f')^{-1}."""
+    d = fdiv.get(name)
+    u = U if name != "tv" else torch.tensor([0.3, 1.0, 2.0], dtype=torch.float64)
+    t = d.f_prime(u)
+    assert torch.allclose(d.conjugate(t), t * u - d.f(u), atol=1e-9, rtol=1e-9)
+    one = torch.tensor([1.0], dtype=torch.float64)
+    assert d.f_prime(one).item() == pytest.approx(d.f_prime_1, abs=1e-12)
+    if name != "tv":  # f* is differentiable inside its domain; its slope is the maximizer
+        tt = t.clone().requires_grad_(True)
+        d.conjugate(tt).sum().backward()
+        assert torch.allclose(tt.grad, u, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_conjugate_matches_brute_force_sup(name):
+    d = fdiv.get(name)
+    t = d.f_prime(torch.tensor([0.1, 0.5, 1.3, 3.0], dtype=torch.float64))
+    if name == "tv":
+        t = torch.tensor([-0.5, -0.2, 0.1, 0.5], dtype=torch.float64)
+    num = fdiv.numerical_conjugate(d.f, t.numpy(), _t_grid(d))
+    assert np.allclose(num, d.conjugate(t).numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_biconjugate_is_f(name):
+    """f** = f: sup_t (t u - f*(t)) over a grid of dom f* recovers f(u)."""
+    d = fdiv.get(name)
+    if name == "tv":
+        grid = np.linspace(-0.5, 0.5, 100_001)
+    else:  # dom f* is the image of f' (plus possibly its upper end)
+        grid = d.f_prime(torch.exp(torch.linspace(-14.0, 9.0, 200_001, dtype=torch.float64))).numpy()
+    u = torch.tensor([0.2, 0.8, 1.0, 2.5], dtype=torch.float64)
+    num = fdiv.numerical_conjugate(d.conjugate, u.numpy(), grid)
+    assert np.allclose(num, d.f(u).numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_activation_lands_in_domain(name):
+    d = fdiv.get(name)
+    v = torch.linspace(-20.0, 20.0, 81, dtype=torch.float64)
+    vals = d.conjugate(d.activation(v))
+    assert torch.isfinite(vals).all()
+    assert d.activation(v).max().item() <= d.b_star + 1e-12
+
+
+def test_conjugate_outside_domain_is_inf():
+    for name, t in (("reverse_kl", 0.5), ("neyman", 1.5), ("hellinger", 1.0), ("gan", 0.1),
+                    ("js", 0.4), ("tv", 0.6), ("logd", 0.2)):
+        assert fdiv.get(name).conjugate(torch.tensor([t], dtype=torch.float64)).item() == math.inf
+
+
+def test_logd_conjugate_at_boundary_and_b_star():
+    """f*(0) = -inf_u f(u) = 1 for the log-D f, since f(u) -> -1 as u -> inf."""
+    d = fdiv.get("logd")
+    assert d.conjugate(torch.tensor([0.0], dtype=torch.float64)).item() == pytest.approx(1.0)
+    assert d.conjugate(torch.tensor([-1e-9], dtype=torch.float64)).item() == pytest.approx(1.0, abs=1e-3)
+    # lim f(u)/u = b* for every divergence (the slope of f at infinity)
+    for name in NAMES:
+        dd = fdiv.get(name)
+        big = torch.tensor([1e12], dtype=torch.float64)
+        slope = (dd.f(big) / big).item()
+        if math.isinf(dd.b_star):
+            assert slope > 20
+        else:
+            assert slope == pytest.approx(dd.b_star, abs=1e-3)
+
+
+def _gauss_grid(mp, sp, mq, sq):
+    x = np.linspace(-15, 15, 6001)
+    return stats.norm.logpdf(x, mp, sp), stats.norm.logpdf(x, mq, sq), x
+
+
+def test_divergence_closed_forms():
+    mp, sp, mq, sq = 1.0, 0.8, 0.0, 1.0
+    lp, lq, x = _gauss_grid(mp, sp, mq, sq)
+    kl = divergences.kl_normal(mp, sp ** 2, mq, sq ** 2)
+    rkl = divergences.kl_normal(mq, sq ** 2, mp, sp ** 2)
+    h2 = 2 * (1 - math.sqrt(2 * sp * sq / (sp ** 2 + sq ** 2))
+              * math.exp(-(mp - mq) ** 2 / (4 * (sp ** 2 + sq ** 2))))
+    p, q = (lambda t: stats.norm.pdf(t, mp, sp)), (lambda t: stats.norm.pdf(t, mq, sq))
+    js = divergences.js_divergence_1d(p, q, -15, 15)
+    # TV: p and q cross at the roots of log p = log q; TV = sum over regions where p > q
+    roots = np.roots([1 / (2 * sq ** 2) - 1 / (2 * sp ** 2), mp / sp ** 2 - mq / sq ** 2,
+                      mq ** 2 / (2 * sq ** 2) - mp ** 2 / (2 * sp ** 2) + math.log(sq / sp)])
+    a, b = np.sort(roots.real)
+    tv = (stats.norm.cdf(b, mp, sp) - stats.norm.cdf(a, mp, sp)
+          - stats.norm.cdf(b, mq, sq) + stats.norm.cdf(a, mq, sq))
+    expect = {"kl": kl, "reverse_kl": rkl, "hellinger": h2, "js": js,
+              "gan": 2 * js - math.log(4), "tv": tv}
+    for name, val in expect.items():
+        assert fdiv.fdivergence_grid(name, lp, lq, x) == pytest.approx(val, rel=1e-5, abs=1e-7), name
+    # Pearson chi^2(P||Q) for equal unit variances is exp(delta^2) - 1
+    lp2, lq2, x2 = _gauss_grid(0.7, 1.0, 0.0, 1.0)
+    assert fdiv.fdivergence_grid("pearson", lp2, lq2, x2) == pytest.approx(math.expm1(0.49), rel=1e-6)
+    assert fdiv.fdivergence_grid("neyman", lp2, lq2, x2) == pytest.approx(math.expm1(0.49), rel=1e-6)
+
+
+def test_logd_divergence_identity():
+    """D_logd(P||Q) = E_P[log D*] - E_Q[log D*] with D* = p / (p + q) (Wang 2020, Example 4)."""
+    lp, lq, x = _gauss_grid(1.0, 0.8, 0.0, 1.0)
+    log_d = lp - np.logaddexp(lp, lq)
+    rhs = np.trapezoid((np.exp(lp) - np.exp(lq)) * log_d, x)
+    assert fdiv.fdivergence_grid("logd", lp, lq, x) == pytest.approx(rhs, rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["kl", "reverse_kl", "hellinger", "js", "gan", "pearson", "neyman", "logd"])
+def test_optimal_critic_attains_bound(name):
+    """E_P[T*] - E_Q[f*(T*)] = D_f(P||Q) at T* = f'(p/q), and a perturbed critic does worse."""
+    lp, lq, x = _gauss_grid(0.5, 0.9, 0.0, 1.0)
+    d = fdiv.get(name)
+    r = torch.exp(torch.as_tensor(lp - lq))
+    t_star = fdiv.optimal_critic(name, r)
+    p, q = np.exp(lp), np.exp(lq)
+    bound = lambda t: np.trapezoid(p * t.numpy() - q * d.conjugate(t).numpy(), x)  # noqa: E731
+    exact = fdiv.fdivergence_grid(name, lp, lq, x)
+    assert bound(t_star) == pytest.approx(exact, rel=1e-5, abs=1e-8)
+    shift = -0.05 if d.b_star < math.inf else 0.05
+    assert bound(t_star + shift) < exact - 1e-5
+
+
+def test_losses_signs_and_shapes():
+    torch.manual_seed(0)
+    v_real, v_fake = torch.randn(64, 1), torch.randn(64)
+    for name in NAMES:
+        d = fdiv.get(name)
+        loss = fdiv.fgan_critic_loss(name, v_real, v_fake)
+        bound = fdiv.variational_bound(name, d.activation(v_real), d.activation(v_fake))
+        assert torch.allclose(loss, -bound)
+        sad = fdiv.fgan_generator_loss(name, v_fake)
+        assert torch.allclose(sad, -d.conjugate(d.activation(v_fake)).mean())
+        alt = fdiv.fgan_generator_loss(name, v_fake, kind="alternative")
+        assert torch.allclose(alt, -d.activation(v_fake).mean())
+    # gan divergence: the critic loss is the BCE discriminator loss minus log 4
+    from ganlib import losses
+    assert torch.allclose(fdiv.fgan_critic_loss("gan", v_real, v_fake),
+                          losses.discriminator_loss(v_real, v_fake))
+    assert torch.allclose(fdiv.fgan_generator_loss("gan", v_fake, kind="alternative"),
+                          losses.generator_loss_nonsaturating(v_fake))
+
+
+def test_losses_are_differentiable():
+    v = torch.linspace(-4, 4, 33, requires_grad=True)
+    for name in NAMES:
+        v.grad = None
+        (fdiv.fgan_critic_loss(name, v, v.flip(0)) + fdiv.fgan_generator_loss(name, v)).backward()
+        assert torch.isfinite(v.grad).all(), name
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="choose one of: saddle, alternative"):
+        fdiv.fgan_generator_loss("kl", torch.zeros(3), kind="nonsat")
+    with pytest.raises(ValueError, match="shape"):
+        fdiv.fgan_critic_loss("kl", torch.zeros(3, 2), torch.zeros(3))
+    with pytest.raises(ValueError, match="empty"):
+        fdiv.variational_bound("kl", torch.zeros(0), torch.zeros(3))
+    with pytest.raises(TypeError):
+        fdiv.fgan_critic_loss("kl", [0.0], torch.zeros(3))
+    with pytest.raises(ValueError, match="unknown divergence"):
+        fdiv.fgan_critic_loss("wasserstein", torch.zeros(3), torch.zeros(3))
+    with pytest.raises(ValueError, match="grid"):
+        fdiv.numerical_conjugate(fdiv.get("kl").f, [0.0], [1.0])
+    with pytest.raises(ValueError, match="one shape"):
+        fdiv.fdivergence_grid("kl", np.zeros(3), np.zeros(4), np.zeros(3))
