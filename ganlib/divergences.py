@@ -84,7 +84,13 @@ def kl_normal(mu_p, var_p, mu_q, var_q):
 
 
 def js_bernoulli(a: float, b: float) -> float:
-    """JSD between Bernoulli(a) and Bernoulli(b), nats (a closed form used in tests)."""
+    """JSD between Bernoulli(a) and Bernoulli(b), nats (a closed form used in tests).
+
+    = H((a + b)/2) - (H(a) + H(b))/2 with the binary entropy H; ``a`` and ``b`` lie in [0, 1].
+    """
+    for name, v in (("a", a), ("b", b)):
+        if not 0.0 <= float(v) <= 1.0:
+            raise ValueError(f"{name} must be a probability in [0, 1], got {v!r}")
     def h(t):  # binary entropy
         return -sum(x * math.log(x) for x in (t, 1 - t) if x > 0)
     return h(0.5 * (a + b)) - 0.5 * (h(a) + h(b))

@@ -40,6 +40,9 @@ def mode_stats(samples, mixture: GaussianMixture, n_std: float = 3.0, min_count:
         raise ValueError(f"samples must have shape (n, {mixture.dim}) with n > 0, got {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError("samples contain NaN or inf")
+    if not (isinstance(n_std, (int, float, np.integer, np.floating)) and np.isfinite(n_std)
+            and n_std > 0) or isinstance(n_std, bool):
+        raise ValueError(f"n_std must be a positive finite number, got {n_std!r}")
     if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
         raise ValueError(f"min_count must be a positive integer, got {min_count!r}")
     d2 = ((x[:, None, :] - mixture.means[None]) ** 2).sum(-1)        # (n, K)
