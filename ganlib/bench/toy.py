@@ -1,0 +1,292 @@
+"""2D mode-coverage benchmark: ``python -m ganlib.bench toy [options]``.
+
+Trains the book's losses on the 8-Gaussian ring or the 25-Gaussian grid (``ganlib.data``,
+VEEGAN/PacGAN protocol) for several seeds at once, each loss as ONE batched model
+(:mod:`ganlib.batched`), and reports per loss, averaged over seeds: modes covered,
+share of high-quality samples (within 3 std of the nearest mode) and the reverse KL of the
+mode histogram (:func:`ganlib.metrics.mode_stats` on 2,500 generated samples per seed), plus
+training throughput in seed-iterations per second (generator iterations x seeds / s).
+
+Losses (each player minimizes its loss; see the modules named):
+
+* ``gan``          non-saturating GAN (:mod:`ganlib.losses`), Adam, 1 D step per G step;
+* ``fgan-<name>``  f-GAN with divergence <name> from ``ganlib.fdiv`` (kl, reverse_kl,
+  pearson, hellinger, js, gan): the critic ascends the variational bound, the generator
+  uses the "alternative" loss -E[g_f(V(G(z)))] of Nowozin et al. (2016, Sec. 3.2);
+  Adam, 1 D step per G step;
+* ``wgan-clip``    WGAN, weight clipping c = 0.01, RMSProp, 5 critic steps (:mod:`ganlib.wgan`);
+* ``wgan-gp``      WGAN-GP, lambda = 10, Adam betas (0.5, 0.9), 5 critic steps.
+
+Nets: generator and critic are MLPs with ``depth`` hidden ReLU layers of ``width`` units
+(WGAN-GP's toy setting: 3 x 512, batch 256), latent z ~ N(0, I_2).
+
+Example: ``python -m ganlib.bench toy --dataset grid --losses gan,wgan-gp --seeds 4 --iters 20000``
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import time
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .. import batched, data, losses, metrics, runtime, wgan
+from ..train import DivergenceError, History, check_finite
+
+DATASETS = ("ring", "grid")
+FGAN_NAMES = ("kl", "reverse_kl", "pearson", "hellinger", "js", "gan")
+ALL_LOSSES = ("gan",) + tuple(f"fgan-{n}" for n in FGAN_NAMES) + ("wgan-clip", "wgan-gp")
+DEFAULT_LOSSES = ("gan", "fgan-kl", "fgan-reverse_kl", "wgan-clip", "wgan-gp")
+
+
+@dataclass(frozen=True)
+class ToyConfig:
+    """One benchmark run; printed at the start and stored in every result."""
+
+    dataset: str = "ring"             # "ring" (8 modes, std 0.01) or "grid" (25 modes, std 0.05)
+    losses: tuple = DEFAULT_LOSSES    # loss names from ALL_LOSSES
+    seeds: int = 3                    # seeds trained at once (leading axis S of every weight)
+    iters: int = 2000                 # generator iterations
+    batch: int = 256                  # samples per step and seed
+    width: int = 512                  # hidden units of G and D
+    depth: int = 3                    # hidden layers of G and D
+    latent_dim: int = 2               # z ~ N(0, I_latent_dim)
+    lr_scale: float = 1.0             # multiplies every loss's default learning rate
+    n_eval: int = 2500                # generated samples per seed for mode_stats
+    log_every: int = 100              # steps between divergence checks / history records
+    device: str = "cpu"               # "cpu" or "cuda"
+    seed: int = 0                     # base seed; model and data streams derive from it
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """How one loss is trained: the two losses (each minimized by its player) and optimizer."""
+
+    d_loss: object                    # (v_real, v_fake) -> scalar the critic minimizes
+    g_loss: object                    # v_fake -> scalar the generator minimizes
+    optimizer: str = "adam"           # "adam" or "rmsprop"
+    lr: float = 1e-4                  # default learning rate
+    betas: tuple = (0.5, 0.9)         # Adam betas
+    n_critic: int = 1                 # critic steps per generator step
+    clip: float | None = None         # weight clipping box
+    lam: float = 0.0                  # gradient-penalty weight
+
+
+def loss_spec(name: str) -> LossSpec:
+    """The training recipe of loss ``name`` (one of :data:`ALL_LOSSES`)."""
+    if name == "gan":
+        return LossSpec(losses.discriminator_loss, losses.generator_loss_nonsaturating,
+                        "adam", 1e-4, (0.5, 0.9))
+    if name == "wgan-clip":
+        cfg = wgan.paper_config("clip")
+        return LossSpec(wgan.critic_loss, wgan.generator_loss, cfg.optimizer, cfg.lr,
+                        n_critic=cfg.n_critic, clip=cfg.clip)
+    if name == "wgan-gp":
+        cfg = wgan.paper_config("gp")
+        return LossSpec(wgan.critic_loss, wgan.generator_loss, cfg.optimizer, cfg.lr, cfg.betas,
+                        n_critic=cfg.n_critic, lam=cfg.lam)
+    if isinstance(name, str) and name.startswith("fgan-") and name[5:] in FGAN_NAMES:
+        fdiv = importlib.import_module("ganlib.fdiv")   # the f-GAN chapter's module
+        div = name[5:]
+        return LossSpec(lambda r, f: fdiv.fgan_critic_loss(div, r, f),
+                        lambda f: fdiv.fgan_generator_loss(div, f, kind="alternative"),
+                        "adam", 1e-4, (0.5, 0.9))
+    raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(ALL_LOSSES)}")
+
+
+def _check_config(cfg: ToyConfig) -> ToyConfig:
+    if cfg.dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {cfg.dataset!r}; choose one of: {', '.join(DATASETS)}")
+    for name in cfg.losses:
+        if name not in ALL_LOSSES:
+            raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(ALL_LOSSES)}")
+    for name in ("seeds", "iters", "batch", "width", "latent_dim", "n_eval", "log_every"):
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    if isinstance(cfg.lr_scale, bool) or not isinstance(cfg.lr_scale, (int, float)) \
+            or not cfg.lr_scale > 0:
+        raise ValueError(f"lr_scale must be a positive number, got {cfg.lr_scale!r}")
+    runtime.get_device(cfg.device)
+    return cfg
+
+
+def target(dataset: str) -> data.GaussianMixture:
+    """The mixture called ``dataset``: ``data.ring()`` or ``data.grid()``."""
+    if dataset == "ring":
+        return data.ring()
+    if dataset == "grid":
+        return data.grid()
+    raise ValueError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
+
+
+def _optimizer(params, spec: LossSpec, lr: float):
+    if spec.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    return torch.optim.Adam(params, lr=lr, betas=spec.betas)
+
+
+def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
+    """Train loss ``name`` for ``cfg.seeds`` seeds at once; return (D, G, history, timing).
+
+    D and G are :class:`ganlib.batched.BatchedMLP` with ``cfg.seeds`` seeds; ``timing`` is
+    ``{"wall_s": ..., "cpu_s": ...}``, the wall time (synchronized on CUDA) and the process
+    CPU time of the training loop alone. Raises
+    :class:`ganlib.train.DivergenceError` naming the step if a loss becomes NaN/inf.
+    """
+    cfg = _check_config(cfg)
+    spec = loss_spec(name)
+    dev = runtime.get_device(cfg.device)
+    mix = target(cfg.dataset)
+    offset = ALL_LOSSES.index(name)
+    g_init = torch.Generator(device=dev).manual_seed(1000 * cfg.seed + offset)
+    g_data = torch.Generator(device=dev).manual_seed(1000 * cfg.seed + 500 + offset)
+    S, B, k = cfg.seeds, cfg.batch, cfg.latent_dim
+    G = batched.BatchedMLP(S, k, 2, cfg.width, cfg.depth, "relu", g_init)
+    D = batched.BatchedMLP(S, 2, 1, cfg.width, cfg.depth, "relu", g_init)
+    if spec.clip is not None:
+        wgan.clip_weights(D, spec.clip)
+    lr = spec.lr * cfg.lr_scale
+    opt_d, opt_g = _optimizer(D.parameters(), spec, lr), _optimizer(G.parameters(), spec, lr)
+
+    def real():
+        return mix.sample(S * B, g_data).view(S, B, 2)      # (S, B, 2)
+
+    def noise():
+        return torch.randn(S, B, k, generator=g_data, device=dev)
+
+    history, d_buf, g_buf = History(), [], []
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    t0, c0 = time.perf_counter(), time.process_time()
+    bar = tqdm(range(1, cfg.iters + 1), desc=f"{cfg.dataset}/{name}", disable=not progress,
+               mininterval=1.0)
+    for step in bar:
+        for _ in range(spec.n_critic):
+            d_buf.append(batched.critic_step(D, G, opt_d, real(), noise(), spec.d_loss,
+                                             spec.lam, g_data, spec.clip))
+        g_buf.append(batched.generator_step(D, G, opt_g, noise(), spec.g_loss))
+        if step % cfg.log_every == 0 or step == cfg.iters:
+            d_mean, g_mean = torch.stack(d_buf).mean().item(), torch.stack(g_buf).mean().item()
+            check_finite(step, 1e8, d_loss=d_mean, g_loss=g_mean)
+            history.log(step, d_loss=d_mean, g_loss=g_mean)
+            bar.set_postfix(d=f"{d_mean:.3f}", g=f"{g_mean:.3f}")
+            d_buf, g_buf = [], []
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    return D, G, history, {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+
+
+def evaluate(G: batched.BatchedMLP, cfg: ToyConfig) -> list[metrics.ModeStats]:
+    """mode_stats of ``cfg.n_eval`` samples from each seed's generator."""
+    dev = next(G.parameters()).device
+    g = torch.Generator(device=dev).manual_seed(1000 * cfg.seed + 999)
+    with torch.no_grad():
+        x = G(torch.randn(G.n_seeds, cfg.n_eval, cfg.latent_dim, generator=g, device=dev))
+    mix = target(cfg.dataset)
+    out = []
+    for s in range(G.n_seeds):
+        xs = x[s]
+        if not torch.isfinite(xs).all():
+            raise DivergenceError(f"seed {s}: generated samples contain NaN/inf after training")
+        out.append(metrics.mode_stats(xs, mix))
+    return out
+
+
+def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, **overrides) -> list[dict]:
+    """Train every loss in ``cfg.losses``; return one result dict per (loss, seed).
+
+    Keys: loss, dataset, seed, modes, n_modes, high_quality, reverse_kl, seed_iters_per_s
+    and seed_iters_per_cpu_s (the loss's throughput per wall-clock and per CPU second, the
+    same for all its seeds), status ("ok" or the divergence
+    message; metrics are NaN then) and config (the ToyConfig as a dict).
+    ``overrides`` replace fields of ``cfg`` (e.g. ``run_benchmark(dataset="grid", seeds=2)``).
+    """
+    cfg = _check_config(replace(cfg or ToyConfig(), **overrides))
+    results = []
+    for name in cfg.losses:
+        try:
+            _, G, _, timing = train_loss(cfg, name, progress)
+            stats, status = evaluate(G, cfg), "ok"
+            secs, cpu = timing["wall_s"], timing["cpu_s"]
+        except DivergenceError as err:
+            stats, status, secs, cpu = [None] * cfg.seeds, str(err), math.nan, math.nan
+        n_modes = target(cfg.dataset).n_components
+        for s, st in enumerate(stats):
+            results.append({
+                "loss": name, "dataset": cfg.dataset, "seed": s,
+                "modes": st.modes if st else math.nan, "n_modes": n_modes,
+                "high_quality": st.high_quality if st else math.nan,
+                "reverse_kl": st.reverse_kl if st else math.nan,
+                "seed_iters_per_s": cfg.iters * cfg.seeds / secs,
+                "seed_iters_per_cpu_s": cfg.iters * cfg.seeds / cpu,
+                "status": status, "config": asdict(cfg)})
+    return results
+
+
+def summarize(results: list[dict]) -> list[dict]:
+    """Mean (and min) over seeds per (dataset, loss): modes, high_quality, reverse_kl, throughput."""
+    rows = []
+    keys = list(dict.fromkeys((r["dataset"], r["loss"]) for r in results))
+    for ds, loss in keys:
+        rs = [r for r in results if r["dataset"] == ds and r["loss"] == loss]
+        ok = [r for r in rs if r["status"] == "ok"]
+        def mean(k):
+            return float(np.mean([r[k] for r in ok])) if ok else math.nan
+        rows.append({"dataset": ds, "loss": loss, "seeds": len(rs), "diverged": len(rs) - len(ok),
+                     "n_modes": rs[0]["n_modes"], "modes": mean("modes"),
+                     "min_modes": min((r["modes"] for r in ok), default=math.nan),
+                     "high_quality": mean("high_quality"), "reverse_kl": mean("reverse_kl"),
+                     "seed_iters_per_s": rs[0]["seed_iters_per_s"],
+                     "seed_iters_per_cpu_s": rs[0]["seed_iters_per_cpu_s"]})
+    return rows
+
+
+def format_table(results: list[dict]) -> str:
+    """A plain-text table of :func:`summarize`."""
+    head = (f"{'dataset':7} {'loss':16} {'seeds':>5} {'modes':>11} {'min':>4} {'HQ %':>6} "
+            f"{'rev KL':>7} {'seed-it/s':>9} {'per CPU s':>9}")
+    lines = [head, "-" * len(head)]
+    for r in summarize(results):
+        lines.append(f"{r['dataset']:7} {r['loss']:16} {r['seeds']:5d} "
+                     f"{r['modes']:5.1f} / {r['n_modes']:3d} {r['min_modes']:4.0f} "
+                     f"{100 * r['high_quality']:6.1f} {r['reverse_kl']:7.3f} "
+                     f"{r['seed_iters_per_s']:9.1f} {r['seed_iters_per_cpu_s']:9.1f}"
+                     + (f"  ({r['diverged']} diverged)" if r["diverged"] else ""))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ganlib.bench toy",
+                                description="2D mode-coverage benchmark (ring, grid) of the GAN losses.")
+    p.add_argument("--dataset", default="ring", choices=DATASETS)
+    p.add_argument("--losses", default=",".join(DEFAULT_LOSSES),
+                   help=f"comma-separated, from: {', '.join(ALL_LOSSES)} (or 'all')")
+    p.add_argument("--seeds", type=int, default=3, help="seeds trained at once")
+    p.add_argument("--iters", type=int, default=2000, help="generator iterations")
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--width", type=int, default=512)
+    p.add_argument("--depth", type=int, default=3)
+    p.add_argument("--lr-scale", type=float, default=1.0,
+                   help="multiply every loss's default learning rate (e.g. 10 for short runs)")
+    p.add_argument("--device", default=None, choices=("cpu", "cuda"),
+                   help="default: cuda when available")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true")
+    a = p.parse_args(argv)
+    names = ALL_LOSSES if a.losses == "all" else tuple(s.strip() for s in a.losses.split(",") if s.strip())
+    device = a.device or runtime.get_device().type
+    try:
+        cfg = _check_config(ToyConfig(a.dataset, names, a.seeds, a.iters, a.batch, a.width, a.depth,
+                                      lr_scale=a.lr_scale, device=device, seed=a.seed))
+    except ValueError as err:
+        p.error(str(err))
+    runtime.set_threads()
+    print(cfg)
+    results = run_benchmark(cfg, progress=not a.no_progress)
+    print(format_table(results))
+    return 0

@@ -1,0 +1,69 @@
+"""Smoke tests for the 2D mode-coverage benchmark (python -m ganlib.bench toy)."""
+import math
+
+import pytest
+
+from ganlib.bench import __main__ as bench_main
+from ganlib.bench import toy
+
+TINY = dict(seeds=2, iters=3, batch=16, width=8, depth=1, n_eval=200, log_every=2)
+
+
+def test_run_benchmark_tiny():
+    res = toy.run_benchmark(losses=("gan", "wgan-clip", "wgan-gp"), progress=False, **TINY)
+    assert len(res) == 3 * 2
+    for r in res:
+        assert r["status"] == "ok"
+        assert 0 <= r["modes"] <= r["n_modes"] == 8
+        assert 0.0 <= r["high_quality"] <= 1.0
+        assert r["seed_iters_per_s"] > 0 and r["seed_iters_per_cpu_s"] > 0
+        assert r["config"]["iters"] == 3
+    rows = toy.summarize(res)
+    assert [r["loss"] for r in rows] == ["gan", "wgan-clip", "wgan-gp"]
+    table = toy.format_table(res)
+    assert "wgan-gp" in table and "seed-it/s" in table
+
+
+def test_train_loss_is_seeded():
+    cfg = toy.ToyConfig(dataset="grid", losses=("wgan-gp",), **TINY)
+    _, g1, h1, _ = toy.train_loss(cfg, "wgan-gp", progress=False)
+    _, g2, h2, _ = toy.train_loss(cfg, "wgan-gp", progress=False)
+    assert h1["d_loss"].tolist() == h2["d_loss"].tolist()
+    s1, s2 = toy.evaluate(g1, cfg), toy.evaluate(g2, cfg)
+    assert [s.counts.tolist() for s in s1] == [s.counts.tolist() for s in s2]
+    assert s1[0].n_modes == 25
+
+
+def test_wgan_clip_keeps_weights_clipped():
+    cfg = toy.ToyConfig(losses=("wgan-clip",), **TINY)
+    D, _, _, _ = toy.train_loss(cfg, "wgan-clip", progress=False)
+    assert max(p.abs().max().item() for p in D.parameters()) <= 0.01 + 1e-9
+
+
+def test_fgan_losses_when_available():
+    pytest.importorskip("ganlib.fdiv")
+    res = toy.run_benchmark(losses=("fgan-kl", "fgan-hellinger"), progress=False, **TINY)
+    assert len(res) == 4
+    assert all(r["status"] == "ok" or "diverged" in r["status"] for r in res)
+
+
+def test_cli(capsys):
+    rc = bench_main.main(["toy", "--losses", "gan", "--seeds", "1", "--iters", "2", "--batch", "8",
+                          "--width", "8", "--depth", "1", "--device", "cpu", "--no-progress"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "ToyConfig" in out and "gan" in out
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="ring, grid"):
+        toy.run_benchmark(dataset="moons", progress=False)
+    with pytest.raises(ValueError, match="wgan-gp"):
+        toy.run_benchmark(losses=("wgan-lp",), progress=False)
+    with pytest.raises(ValueError):
+        toy.run_benchmark(seeds=0, progress=False)
+    with pytest.raises(SystemExit):
+        toy.main(["--dataset", "moons"])
+    with pytest.raises(ValueError):
+        toy.loss_spec("fgan-chi")
+    assert math.isfinite(toy.ToyConfig().n_eval)
