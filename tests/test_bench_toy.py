@@ -2,6 +2,7 @@
 import math
 
 import pytest
+import torch
 
 from ganlib.bench import __main__ as bench_main
 from ganlib.bench import toy
@@ -40,11 +41,23 @@ def test_wgan_clip_keeps_weights_clipped():
     assert max(p.abs().max().item() for p in D.parameters()) <= 0.01 + 1e-9
 
 
-def test_fgan_losses_when_available():
-    pytest.importorskip("ganlib.fdiv")
+def test_fgan_losses():
     res = toy.run_benchmark(losses=("fgan-kl", "fgan-hellinger"), progress=False, **TINY)
     assert len(res) == 4
     assert all(r["status"] == "ok" or "diverged" in r["status"] for r in res)
+
+
+@pytest.mark.parametrize("name", ["mmd", "sw"])
+def test_adversary_free_losses_train_the_generator_only(name):
+    cfg = toy.ToyConfig(losses=(name,), seeds=2, iters=60, batch=64, width=32, depth=2,
+                        n_eval=200, log_every=10)
+    D, G, hist, _ = toy.train_loss(cfg, name, progress=False)
+    g = hist["g_loss"]
+    assert g[-1] < 0.5 * g[0], g                     # the distance to the data falls
+    assert (hist["d_loss"] == 0).all()                # no critic is trained
+    D0, _, _, _ = toy.train_loss(toy.ToyConfig(losses=(name,), seeds=2, iters=1, batch=64, width=32,
+                                               depth=2, n_eval=200, log_every=1), name, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(D.parameters(), D0.parameters()))
 
 
 def test_cli(capsys):

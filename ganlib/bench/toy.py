@@ -15,7 +15,10 @@ Losses (each player minimizes its loss; see the modules named):
   uses the "alternative" loss -E[g_f(V(G(z)))] of Nowozin et al. (2016, Sec. 3.2);
   Adam, 1 D step per G step;
 * ``wgan-clip``    WGAN, weight clipping c = 0.01, RMSProp, 5 critic steps (:mod:`ganlib.wgan`);
-* ``wgan-gp``      WGAN-GP, lambda = 10, Adam betas (0.5, 0.9), 5 critic steps.
+* ``wgan-gp``      WGAN-GP, lambda = 10, Adam betas (0.5, 0.9), 5 critic steps;
+* ``mmd``, ``sw``  no adversary: the generator minimizes MMD^2 (Gaussian kernels of
+  bandwidths 0.01 to 3) or SW_2^2 (64 random directions a step) between its batch and a data
+  batch (:mod:`ganlib.distances`), Adam lr 1e-3; the critic is not used.
 
 Nets: generator and critic are MLPs with ``depth`` hidden ReLU layers of ``width`` units
 (WGAN-GP's toy setting: 3 x 512, batch 256), latent z ~ N(0, I_2).
@@ -34,12 +37,15 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .. import batched, data, losses, metrics, runtime, wgan
+from .. import batched, data, distances, losses, metrics, runtime, wgan
 from ..train import DivergenceError, History, check_finite
 
 DATASETS = ("ring", "grid")
 FGAN_NAMES = ("kl", "reverse_kl", "pearson", "hellinger", "js", "gan")
-ALL_LOSSES = ("gan",) + tuple(f"fgan-{n}" for n in FGAN_NAMES) + ("wgan-clip", "wgan-gp")
+DIRECT_LOSSES = ("mmd", "sw")
+ALL_LOSSES = ("gan",) + tuple(f"fgan-{n}" for n in FGAN_NAMES) + ("wgan-clip", "wgan-gp") \
+    + DIRECT_LOSSES
+MMD_BANDWIDTHS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 DEFAULT_LOSSES = ("gan", "fgan-kl", "fgan-reverse_kl", "wgan-clip", "wgan-gp")
 
 
@@ -74,6 +80,8 @@ class LossSpec:
     n_critic: int = 1                 # critic steps per generator step
     clip: float | None = None         # weight clipping box
     lam: float = 0.0                  # gradient-penalty weight
+    direct: object = None             # (fake (B, 2), real (B, 2), torch.Generator) -> scalar the
+                                      # generator minimizes with no critic (MMD, sliced W)
 
 
 def loss_spec(name: str) -> LossSpec:
@@ -95,7 +103,23 @@ def loss_spec(name: str) -> LossSpec:
         return LossSpec(lambda r, f: fdiv.fgan_critic_loss(div, r, f),
                         lambda f: fdiv.fgan_generator_loss(div, f, kind="alternative"),
                         "adam", 1e-4, (0.5, 0.9))
+    if name == "mmd":
+        return LossSpec(None, None, "adam", 1e-3, (0.5, 0.9),
+                        direct=lambda f, r, g: distances.mmd2(f, r, MMD_BANDWIDTHS))
+    if name == "sw":
+        return LossSpec(None, None, "adam", 1e-3, (0.5, 0.9),
+                        direct=lambda f, r, g: distances.sliced_wasserstein(f, r, 64, generator=g) ** 2)
     raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(ALL_LOSSES)}")
+
+
+def _direct_step(G, opt_g, x, z, spec: LossSpec, g_data) -> torch.Tensor:
+    """One generator step on an adversary-free loss, summed over seeds; returns the mean."""
+    fake = G(z)                                                  # (S, B, 2)
+    loss = sum(spec.direct(fake[s], x[s], g_data) for s in range(fake.shape[0]))
+    opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_g.step()
+    return loss.detach() / fake.shape[0]
 
 
 def _check_config(cfg: ToyConfig) -> ToyConfig:
@@ -166,6 +190,15 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     bar = tqdm(range(1, cfg.iters + 1), desc=f"{cfg.dataset}/{name}", disable=not progress,
                mininterval=1.0)
     for step in bar:
+        if spec.direct is not None:
+            g_buf.append(_direct_step(G, opt_g, real(), noise(), spec, g_data))
+            d_buf.append(torch.zeros((), device=dev))
+            if step % cfg.log_every == 0 or step == cfg.iters:
+                g_mean = torch.stack(g_buf).mean().item()
+                check_finite(step, 1e8, g_loss=g_mean)
+                history.log(step, d_loss=0.0, g_loss=g_mean)
+                d_buf, g_buf = [], []
+            continue
         for _ in range(spec.n_critic):
             d_buf.append(batched.critic_step(D, G, opt_d, real(), noise(), spec.d_loss,
                                              spec.lam, g_data, spec.clip))
