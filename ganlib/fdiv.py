@@ -28,6 +28,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .losses import as_scores
+
 LOG2 = math.log(2.0)
 _INF = float("inf")
 
@@ -244,16 +246,6 @@ def get(name: str) -> FDivergence:
                          f"{', '.join(DIVERGENCES)}") from None
 
 
-def _as_batch(name: str, x) -> torch.Tensor:
-    if not torch.is_tensor(x):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.numel() == 0:
-        raise ValueError(f"{name} is empty")
-    if x.dim() == 2 and x.shape[1] == 1:
-        x = x[:, 0]
-    if x.dim() != 1:
-        raise ValueError(f"{name} must have shape (B,) or (B, 1), got {tuple(x.shape)}")
-    return x
 
 
 def _div(d) -> FDivergence:
@@ -269,8 +261,8 @@ def variational_bound(name, t_real: torch.Tensor, t_fake: torch.Tensor) -> torch
     of :data:`DIVERGENCES` or an :class:`FDivergence`. Returns a scalar tensor.
     """
     d = _div(name)
-    t_real = _as_batch("t_real", t_real)
-    t_fake = _as_batch("t_fake", t_fake)
+    t_real = as_scores("t_real", t_real)
+    t_fake = as_scores("t_fake", t_fake)
     return t_real.mean() - d.conjugate(t_fake).mean()
 
 
@@ -282,8 +274,8 @@ def fgan_critic_loss(name, v_real: torch.Tensor, v_fake: torch.Tensor) -> torch.
     D_f(P || Q) (Nowozin et al. 2016, eq. 6). Returns a scalar tensor.
     """
     d = _div(name)
-    v_real = _as_batch("v_real", v_real)
-    v_fake = _as_batch("v_fake", v_fake)
+    v_real = as_scores("v_real", v_real)
+    v_fake = as_scores("v_fake", v_fake)
     return -(d.activation(v_real).mean() - d.conjugate(d.activation(v_fake)).mean())
 
 
@@ -301,7 +293,7 @@ def fgan_generator_loss(name, v_fake: torch.Tensor, kind: str = "saddle") -> tor
     trick. ``v_fake`` is V(G(z)) of shape (B,) or (B, 1). Returns a scalar tensor.
     """
     d = _div(name)
-    v_fake = _as_batch("v_fake", v_fake)
+    v_fake = as_scores("v_fake", v_fake)
     if kind == "saddle":
         return -d.conjugate(d.activation(v_fake)).mean()
     if kind == "alternative":

@@ -24,9 +24,14 @@ import torch.nn.functional as F
 LOG4 = math.log(4.0)
 
 
-def _check_logits(name: str, t) -> torch.Tensor:
+def as_scores(name: str, t) -> torch.Tensor:
+    """A batch of per-sample scores (logits or critic values) as shape (B,); accepts (B, 1).
+
+    Raises TypeError for a non-tensor and ValueError for an empty or wrongly shaped one,
+    naming the argument. Shared by every loss in ganlib (GAN, f-GAN, WGAN, PGGAN).
+    """
     if not torch.is_tensor(t):
-        raise TypeError(f"{name} must be a torch.Tensor of logits, got {type(t).__name__}")
+        raise TypeError(f"{name} must be a torch.Tensor of per-sample scores, got {type(t).__name__}")
     if t.numel() == 0:
         raise ValueError(f"{name} is empty")
     if t.dim() == 2 and t.shape[1] == 1:
@@ -38,8 +43,8 @@ def _check_logits(name: str, t) -> torch.Tensor:
 
 def gan_value(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """V(D, G) = E[log D(x)] + E[log(1 - D(G(z)))], estimated on a batch (D maximizes it)."""
-    real_logits = _check_logits("real_logits", real_logits)
-    fake_logits = _check_logits("fake_logits", fake_logits)
+    real_logits = as_scores("real_logits", real_logits)
+    fake_logits = as_scores("fake_logits", fake_logits)
     return -F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()
 
 
@@ -57,7 +62,7 @@ def generator_loss_minimax(fake_logits: torch.Tensor) -> torch.Tensor:
 
     Its gradient vanishes where D(G(z)) is near 0, i.e. early in training.
     """
-    fake_logits = _check_logits("fake_logits", fake_logits)
+    fake_logits = as_scores("fake_logits", fake_logits)
     return -F.softplus(fake_logits).mean()
 
 
@@ -66,7 +71,7 @@ def generator_loss_nonsaturating(fake_logits: torch.Tensor) -> torch.Tensor:
 
     Same fixed points as the minimax loss, but a large gradient where D(G(z)) is near 0.
     """
-    fake_logits = _check_logits("fake_logits", fake_logits)
+    fake_logits = as_scores("fake_logits", fake_logits)
     return F.softplus(-fake_logits).mean()
 
 

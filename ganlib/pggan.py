@@ -39,6 +39,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .losses import as_scores
+
 __all__ = [
     "he_constant", "EqualizedConv2d", "EqualizedLinear", "pixel_norm", "PixelNorm",
     "minibatch_std", "MinibatchStd", "upsample", "downsample", "resolution",
@@ -416,16 +418,6 @@ class GrowthSchedule:
         return stage, (r / self.fade if r < self.fade else 1.0)
 
 
-def _check_scores(name: str, t) -> torch.Tensor:
-    if not torch.is_tensor(t):
-        raise TypeError(f"{name} must be a torch.Tensor of critic values, got {type(t).__name__}")
-    if t.numel() == 0:
-        raise ValueError(f"{name} is empty")
-    if t.dim() == 2 and t.shape[1] == 1:
-        t = t[:, 0]
-    if t.dim() != 1:
-        raise ValueError(f"{name} must have shape (B,) or (B, 1), got {tuple(t.shape)}")
-    return t
 
 
 def drift_penalty(t_real: torch.Tensor, eps_drift: float = 1e-3) -> torch.Tensor:
@@ -435,7 +427,7 @@ def drift_penalty(t_real: torch.Tensor, eps_drift: float = 1e-3) -> torch.Tensor
     """
     if not eps_drift >= 0:
         raise ValueError(f"eps_drift must be non-negative, got {eps_drift!r}")
-    return eps_drift * _check_scores("t_real", t_real).pow(2).mean()
+    return eps_drift * as_scores("t_real", t_real).pow(2).mean()
 
 
 def real_images_at(x: torch.Tensor, stage: int, alpha: float = 1.0) -> torch.Tensor:

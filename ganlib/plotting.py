@@ -22,6 +22,16 @@ def _ax(ax):
     return plt.subplots(figsize=(4.5, 4.5))[1] if ax is None else ax
 
 
+def _finish_2d(ax, title: str | None):
+    """Equal aspect, axis labels x_1, x_2 and an optional title for a 2D plot."""
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def plot_samples_2d(samples, ax=None, target: GaussianMixture | None = None, title: str | None = None,
                     s: float = 3.0, alpha: float = 0.4, color: str = "C0", label: str | None = None):
     """Scatter (n, 2) samples; mark the target's modes with crosses if given."""
@@ -33,12 +43,7 @@ def plot_samples_2d(samples, ax=None, target: GaussianMixture | None = None, tit
     if target is not None:
         ax.scatter(target.means[:, 0], target.means[:, 1], marker="x", color="k", s=30,
                    label="modes")
-    ax.set_aspect("equal")
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish_2d(ax, title)
 
 
 def plot_density_1d(xs, densities: dict[str, np.ndarray], samples=None, ax=None, bins: int = 80,
@@ -89,12 +94,7 @@ def plot_contour_2d(fn: Callable[[torch.Tensor], torch.Tensor], extent: Sequence
                    rasterized=True)
     if samples:
         ax.legend(loc="upper right", frameon=True, markerscale=3)
-    ax.set_aspect("equal")
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish_2d(ax, title)
 
 
 def plot_history(history, keys: Sequence[str] = ("d_loss", "g_loss"), ax=None,

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .losses import _check_logits
+from .losses import as_scores
 
 METHODS = ("clip", "gp", "sn")
 
@@ -43,8 +43,8 @@ def critic_loss(t_real: torch.Tensor, t_fake: torch.Tensor) -> torch.Tensor:
     ``t_real`` (B,) or (B, 1) is T(x) on data, ``t_fake`` (B',) or (B', 1) is T(G(z)).
     Returns a scalar; its negative is :func:`wasserstein_estimate`.
     """
-    t_real = _check_logits("t_real", t_real)
-    t_fake = _check_logits("t_fake", t_fake)
+    t_real = as_scores("t_real", t_real)
+    t_fake = as_scores("t_fake", t_fake)
     return t_fake.mean() - t_real.mean()
 
 
@@ -55,7 +55,7 @@ def generator_loss(t_fake: torch.Tensor) -> torch.Tensor:
     constrains the critic, and adding it to L_G would push G towards points where the
     critic's slope is 1 instead of towards the data.
     """
-    t_fake = _check_logits("t_fake", t_fake)
+    t_fake = as_scores("t_fake", t_fake)
     return -t_fake.mean()
 
 
