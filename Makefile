@@ -32,15 +32,18 @@ book: $(STAMP)
 	  echo $$h > _build/.ganlib-hash; fi
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
+# Torch threads per notebook when WORKERS notebooks run at once.
+THREADS = $$(( $$(nproc) / $(WORKERS) > 0 ? $$(nproc) / $(WORKERS) : 1 ))
+
 test: $(STAMP)
-	GANLIB_THREADS=$$(( $$(nproc) / $(WORKERS) > 0 ? $$(nproc) / $(WORKERS) : 1 )) $(PY) -m pytest -n $(WORKERS) --dist loadfile --nbval-lax --nbval-cell-timeout=900 \
+	GANLIB_THREADS=$(THREADS) $(PY) -m pytest -n $(WORKERS) --dist loadfile --nbval-lax --nbval-cell-timeout=900 \
 	  --durations=0 tests book
 
 unit: $(STAMP)
 	$(PY) -m pytest -n $(WORKERS) tests -k "not book_build"
 
 seeds: $(STAMP)
-	for s in 1 2; do GANLIB_SEED=$$s $(PY) -m pytest -n $(WORKERS) --dist loadfile --nbval-lax \
+	for s in 1 2; do GANLIB_SEED=$$s GANLIB_THREADS=$(THREADS) $(PY) -m pytest -n $(WORKERS) --dist loadfile --nbval-lax \
 	  --nbval-cell-timeout=900 book || exit 1; done
 
 # Build one chapter alone (intro + PAGE + references), strictly, into _build/page-PAGE.
