@@ -278,3 +278,29 @@ class MonotoneFlow1d(torch.nn.Module):
         n = _check_n(n)
         z = torch.randn(n, generator=generator, dtype=torch.float64, device=self.b.device)
         return self.forward(z)
+
+
+def fit_by_mle(model: torch.nn.Module, x: torch.Tensor, max_iter: int = 200) -> list[float]:
+    """Minimize the average NLL -mean_i log p_theta(x_i) by full-batch L-BFGS; return its history.
+
+    ``model.log_prob(x)`` gives log p_theta at the (n,) data ``x``. Raises
+    :class:`ganlib.train.DivergenceError` naming the evaluation if the NLL becomes NaN/inf.
+    """
+    from .train import check_finite
+
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+    opt = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=max_iter, history_size=20,
+                            line_search_fn="strong_wolfe", tolerance_grad=1e-10, tolerance_change=1e-14)
+    history: list[float] = []
+
+    def closure():
+        opt.zero_grad()
+        nll = -model.log_prob(x).mean()
+        nll.backward()
+        history.append(nll.item())
+        return nll
+
+    opt.step(closure)
+    check_finite(len(history), nll=history[-1])
+    return history
