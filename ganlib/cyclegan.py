@@ -18,10 +18,18 @@ Ingredients of the official recipe available here:
   already in its target domain unchanged;
 * :class:`ImagePool`, the history of generated images of Shrivastava et al. (2017) from which
   the discriminators see a mix of old and new fakes.
+
+For images: :class:`ResnetGenerator` and :class:`PatchDiscriminator` (the official networks,
+scaled down to 16x16 digits), the two digit domains of the book's image example
+(:data:`TRANSFORMS`: colour inversion and transposition, both involutions),
+:class:`DomainClassifier` (the digit classifier read through such a transform, i.e. a
+classifier for the transformed domain) and :func:`translation_metrics` (label preservation,
+Frechet distance to the target domain, cycle error).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -29,6 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import losses
+from .image_metrics import frechet_distance
 
 
 def _check(name: str, t) -> torch.Tensor:
@@ -225,3 +234,190 @@ class CycleGAN(nn.Module):
         self.opt_d.step()
         return {"g_adv": adv.detach(), "cycle": cyc.detach(), "identity": idt.detach(),
                 "d_loss": loss_d.detach()}
+
+
+# --------------------------------------------------------------------------- image networks
+def _check_images(name: str, x, channels: int, multiple: int) -> torch.Tensor:
+    if not torch.is_tensor(x):
+        raise TypeError(f"{name} must be a torch.Tensor of images, got {type(x).__name__}")
+    if x.dim() != 4 or x.shape[1] != channels or x.shape[2] % multiple or x.shape[3] % multiple \
+            or x.shape[2] == 0 or x.shape[3] == 0:
+        raise ValueError(f"{name} must have shape (B, {channels}, H, W) with H and W positive "
+                         f"multiples of {multiple}, got {tuple(x.shape)}")
+    return x
+
+
+def _positive_int(name: str, v, low: int = 1) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+    return v
+
+
+class ResidualBlock(nn.Module):
+    """x + [conv3x3 - InstanceNorm - ReLU - conv3x3 - InstanceNorm](x); shape preserved."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1), nn.InstanceNorm2d(channels), nn.ReLU(),
+            nn.Conv2d(channels, channels, 3, padding=1), nn.InstanceNorm2d(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class ResnetGenerator(nn.Module):
+    """Image translator (B, C, H, W) -> (B, C, H, W) in [-1, 1]: the official CycleGAN generator, scaled down.
+
+    conv3x3(c) - conv4x4/2(2c) - ``n_res`` residual blocks at half resolution - convT4x4/2(c)
+    - conv3x3(C) - tanh, with instance norm and ReLU after every convolution but the last.
+    (The official network for 256x256 photos uses c = 64, a 7x7 first layer, two
+    down-samplings and 9 residual blocks.) H and W must be even.
+    """
+
+    def __init__(self, channels: int = 16, n_res: int = 1, image_channels: int = 1):
+        super().__init__()
+        c = _positive_int("channels", channels)
+        _positive_int("n_res", n_res, 0)
+        self.image_channels = _positive_int("image_channels", image_channels)
+        self.net = nn.Sequential(
+            nn.Conv2d(image_channels, c, 3, padding=1), nn.InstanceNorm2d(c), nn.ReLU(),         # (B, c, H, W)
+            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.InstanceNorm2d(2 * c), nn.ReLU(),                   # (B, 2c, H/2, W/2)
+            *[ResidualBlock(2 * c) for _ in range(n_res)],                                      # (B, 2c, H/2, W/2)
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.InstanceNorm2d(c), nn.ReLU(),             # (B, c, H, W)
+            nn.Conv2d(c, image_channels, 3, padding=1), nn.Tanh())                              # (B, C, H, W)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(_check_images("x", x, self.image_channels, 2))
+
+
+class PatchDiscriminator(nn.Module):
+    """(B, C, H, W) -> raw scores (B, 1, H/4, W/4): one score per overlapping patch (PatchGAN).
+
+    conv4x4/2(c) - LeakyReLU(0.2) - conv4x4/2(2c) - InstanceNorm - LeakyReLU(0.2) - conv3x3(1).
+    Each score is computed from an 18x18-pixel window (through the convolutions; the instance
+    norm's statistics span the whole image); the losses average over all scores
+    (Isola et al. 2017; the official CycleGAN discriminator has three stride-2 layers and
+    sees 70x70 patches). H and W must be multiples of 4.
+    """
+
+    def __init__(self, channels: int = 16, image_channels: int = 1):
+        super().__init__()
+        c = _positive_int("channels", channels)
+        self.image_channels = _positive_int("image_channels", image_channels)
+        self.net = nn.Sequential(
+            nn.Conv2d(image_channels, c, 4, 2, 1), nn.LeakyReLU(0.2),                           # (B, c, H/2, W/2)
+            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.InstanceNorm2d(2 * c), nn.LeakyReLU(0.2),          # (B, 2c, H/4, W/4)
+            nn.Conv2d(2 * c, 1, 3, padding=1))                                                  # (B, 1, H/4, W/4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(_check_images("x", x, self.image_channels, 4))
+
+
+# --------------------------------------------------------------------------- digit domains
+def invert(x: torch.Tensor) -> torch.Tensor:
+    """Colour inversion of images in [-1, 1]: v -> -v (white strokes on black become black on white)."""
+    return -_check("x", x)
+
+
+def transpose(x: torch.Tensor) -> torch.Tensor:
+    """Transposition of (..., H, W) images: pixel (i, j) moves to (j, i) (a reflection in the diagonal)."""
+    x = _check("x", x)
+    if x.dim() < 2:
+        raise ValueError(f"x must have at least two dimensions (..., H, W), got {tuple(x.shape)}")
+    return x.transpose(-1, -2)
+
+
+TRANSFORMS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "invert": invert,
+    "transpose": transpose,
+}
+"""Domain Y = T(digits) for T in these; each T is an involution (T(T(x)) = x), so T^{-1} = T."""
+
+
+def get_transform(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The transform called ``name`` in :data:`TRANSFORMS`."""
+    try:
+        return TRANSFORMS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown transform {name!r}; choose one of: {', '.join(TRANSFORMS)}") from None
+
+
+class DomainClassifier:
+    """A classifier for the domain Y = T(digits): the digit classifier applied after T^{-1}.
+
+    ``clf`` is a :class:`ganlib.classifier.DigitClassifier` (or anything with ``predict``
+    and ``features``) and ``to_digits`` = T^{-1} maps Y back to ordinary digits. Training a
+    fresh classifier on T(digits) would only learn an equivalent network (for T a pixel
+    permutation or a sign flip, the same weights permuted or negated), so reading Y through
+    T^{-1} gives the domain's classifier and its features without a second training run.
+    ``to_digits=None`` is the identity (the classifier of X itself).
+    """
+
+    def __init__(self, clf, to_digits: Callable[[torch.Tensor], torch.Tensor] | None = None):
+        for name in ("predict", "features"):
+            if not callable(getattr(clf, name, None)):
+                raise TypeError(f"clf must have a {name}() method (a DigitClassifier), got "
+                                f"{type(clf).__name__}")
+        if to_digits is not None and not callable(to_digits):
+            raise TypeError(f"to_digits must be callable or None, got {type(to_digits).__name__}")
+        self.clf, self.to_digits = clf, (to_digits or (lambda y: y))
+
+    def predict(self, y: torch.Tensor) -> torch.Tensor:
+        """Predicted digit (B,) of domain images y."""
+        return self.clf.predict(self.to_digits(y))
+
+    def features(self, y: torch.Tensor) -> torch.Tensor:
+        """Feature vectors (B, d) of domain images y (what the Frechet distance compares)."""
+        return self.clf.features(self.to_digits(y))
+
+
+@contextmanager
+def _eval_mode(*modules):
+    """Put the nn.Module ones among ``modules`` in eval mode, restoring their mode afterwards."""
+    mods = [m for m in modules if isinstance(m, nn.Module)]
+    modes = [m.training for m in mods]
+    for m in mods:
+        m.eval()
+    try:
+        yield
+    finally:
+        for m, was in zip(mods, modes):
+            m.train(was)
+
+
+def _apply(fn, x: torch.Tensor, chunk: int) -> torch.Tensor:
+    return torch.cat([fn(x[i:i + chunk]) for i in range(0, len(x), chunk)])
+
+
+@torch.no_grad()
+def translation_metrics(G: Callable[[torch.Tensor], torch.Tensor], source: torch.Tensor,
+                        labels: torch.Tensor, target_clf: DomainClassifier, target_ref: torch.Tensor,
+                        G_back: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                        chunk: int = 512) -> dict[str, float]:
+    """How well G translates ``source`` images (with digit ``labels``) into the target domain.
+
+    * ``label_preservation``: share of G(source) that the target domain's classifier reads as
+      the source image's digit (1 = every digit kept; 0.1 = chance for ten balanced classes);
+    * ``fd``: Frechet distance between the target classifier's features of G(source) and of
+      ``target_ref``, real images of the target domain (compare values at equal sizes only);
+    * ``cycle`` (only with ``G_back``): mean |G_back(G(source)) - source| per pixel.
+
+    G and G_back are networks (evaluated in eval mode) or plain functions such as
+    :func:`invert`.
+    """
+    source, target_ref = _check("source", source), _check("target_ref", target_ref)
+    for name, fn in (("G", G), ("G_back", G_back)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be a network or a function of a batch, got {type(fn).__name__}")
+    if not torch.is_tensor(labels) or labels.shape != source.shape[:1]:
+        raise ValueError(f"labels must be a tensor of shape ({len(source)},), got "
+                         f"{tuple(getattr(labels, 'shape', ()))}")
+    with _eval_mode(G, G_back):
+        out = _apply(G, source, chunk)
+        res = {"label_preservation": (target_clf.predict(out) == labels.to(out.device)).double().mean().item(),
+               "fd": frechet_distance(target_clf.features(target_ref).cpu().numpy(),
+                                      target_clf.features(out).cpu().numpy())}
+        if G_back is not None:
+            res["cycle"] = (_apply(G_back, out, chunk) - source).abs().mean().item()
+    return res

@@ -78,3 +78,71 @@ def test_cyclegan_step_updates_all_four_networks():
     manual = (G2(G1(x)) - x).abs().mean() + (G1(G2(y)) - y).abs().mean()
     assert torch.allclose(cyclegan.cycle_loss(x, G2(G1(x))) + cyclegan.cycle_loss(y, G1(G2(y))),
                           manual)
+
+
+def test_image_networks_shapes_and_bad_input():
+    torch.manual_seed(0)
+    G, D = cyclegan.ResnetGenerator(4, 1), cyclegan.PatchDiscriminator(4)
+    x = torch.rand(3, 1, 16, 16) * 2 - 1
+    y = G(x)
+    assert y.shape == x.shape and y.abs().max() <= 1.0          # tanh output in [-1, 1]
+    assert D(x).shape == (3, 1, 4, 4)                           # one score per patch
+    assert cyclegan.ResnetGenerator(4, 0, image_channels=3)(torch.zeros(2, 3, 8, 8)).shape == (2, 3, 8, 8)
+    with pytest.raises(ValueError, match="multiples of 4"):
+        D(torch.zeros(2, 1, 10, 10))
+    with pytest.raises(ValueError, match=r"\(B, 1, H, W\)"):
+        G(torch.zeros(2, 3, 16, 16))
+    with pytest.raises(TypeError, match="Tensor"):
+        G([[0.0]])
+    with pytest.raises(ValueError, match="channels"):
+        cyclegan.ResnetGenerator(0)
+    with pytest.raises(ValueError, match="n_res"):
+        cyclegan.ResnetGenerator(4, -1)
+
+
+def test_transforms_are_involutions():
+    x = torch.randn(5, 1, 6, 6)
+    for name in ("invert", "transpose"):
+        T = cyclegan.get_transform(name)
+        assert torch.equal(T(T(x)), x)
+        assert not torch.equal(T(x), x)
+    assert torch.equal(cyclegan.transpose(x)[0, 0, 1, 4], x[0, 0, 4, 1])
+    assert torch.equal(cyclegan.invert(x), -x)
+    with pytest.raises(ValueError, match="invert"):
+        cyclegan.get_transform("rotate")
+
+
+class _ToyClassifier:
+    """Reads the 'digit' from the sign of the mean pixel: class 1 if positive, else 0."""
+
+    def predict(self, x):
+        return (x.flatten(1).mean(1) > 0).long()
+
+    def features(self, x):
+        return torch.stack([x.flatten(1).mean(1), x.flatten(1).std(1)], 1)
+
+
+def test_domain_classifier_and_translation_metrics():
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 2, (400,), generator=g)
+    x = (labels.float() * 2 - 1)[:, None, None, None] * 0.5 + 0.1 * torch.randn(400, 1, 4, 4, generator=g)
+    clf = _ToyClassifier()
+    clf_y = cyclegan.DomainClassifier(clf, cyclegan.invert)     # domain Y = inverted images
+    y_ref = cyclegan.invert(x[torch.randperm(400, generator=g)])
+    assert torch.equal(clf_y.predict(cyclegan.invert(x)), clf.predict(x))
+    exact = cyclegan.translation_metrics(cyclegan.invert, x, labels, clf_y, y_ref, cyclegan.invert)
+    assert exact["label_preservation"] == 1.0 and exact["cycle"] == 0.0 and exact["fd"] < 0.01
+    nothing = cyclegan.translation_metrics(lambda v: v, x, labels, clf_y, y_ref)
+    assert nothing["label_preservation"] == 0.0 and "cycle" not in nothing  # every label flipped
+    swapped = cyclegan.translation_metrics(lambda v: v, x, labels, cyclegan.DomainClassifier(clf), x)
+    assert swapped["label_preservation"] == 1.0
+    net = torch.nn.Conv2d(1, 1, 1)
+    net.train()
+    cyclegan.translation_metrics(net, x, labels, clf_y, y_ref)
+    assert net.training                                         # mode restored
+    with pytest.raises(ValueError, match="labels"):
+        cyclegan.translation_metrics(cyclegan.invert, x, labels[:3], clf_y, y_ref)
+    with pytest.raises(TypeError, match="predict"):
+        cyclegan.DomainClassifier(object())
+    with pytest.raises(TypeError, match="G must be"):
+        cyclegan.translation_metrics(3, x, labels, clf_y, y_ref)
