@@ -56,7 +56,7 @@ page: $(STAMP)
 	  --config _build/page-$(PAGE)/_config.yml --path-output _build/page-$(PAGE) -W -n --keep-going
 
 sync: $(STAMP)
-	$(VENV)/bin/jupytext --to ipynb $$(grep -l '^jupytext:' book/*.md)
+	$(VENV)/bin/jupytext --update --to ipynb $$(grep -l '^jupytext:' book/*.md)
 
 clean:
 	rm -rf _build
