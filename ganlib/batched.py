@@ -24,7 +24,8 @@ import torch
 from torch import nn
 
 from . import wgan
-from .nets import _ACTIVATIONS, MLP, _check_pos_int
+from .nets import _ACTIVATIONS, MLP
+from .checks import check_int
 
 
 class BatchedLinear(nn.Module):
@@ -37,7 +38,7 @@ class BatchedLinear(nn.Module):
                  generator: torch.Generator | None = None):
         super().__init__()
         for name, v in (("n_seeds", n_seeds), ("in_dim", in_dim), ("out_dim", out_dim)):
-            _check_pos_int(name, v)
+            check_int(name, v)
         bound = 1.0 / math.sqrt(in_dim)
         dev = generator.device if generator is not None else None
         w = (2 * torch.rand(n_seeds, in_dim, out_dim, generator=generator, device=dev) - 1) * bound
@@ -62,12 +63,11 @@ class BatchedMLP(nn.Module):
     def __init__(self, n_seeds: int, in_dim: int, out_dim: int, width: int = 128, depth: int = 3,
                  activation: str = "relu", generator: torch.Generator | None = None):
         super().__init__()
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
-            raise ValueError(f"depth must be a non-negative integer, got {depth!r}")
+        check_int("depth", depth, 0)
         if activation not in _ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of: "
                              f"{', '.join(_ACTIVATIONS)}")
-        _check_pos_int("width", width)
+        check_int("width", width)
         dims = [in_dim] + [width] * depth
         layers: list[nn.Module] = []
         for a, b in zip(dims[:-1], dims[1:]):

@@ -33,11 +33,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from . import losses
 from .image_metrics import frechet_distance
+from .checks import check_int
 
 
 def _check(name: str, t) -> torch.Tensor:
@@ -124,8 +124,7 @@ class ImagePool:
     """
 
     def __init__(self, size: int = 50, generator: torch.Generator | None = None):
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise ValueError(f"pool size must be a non-negative integer, got {size!r}")
+        check_int("pool size", size, 0)
         self.size = size
         self.generator = generator
         self.items: list[torch.Tensor] = []
@@ -247,12 +246,6 @@ def _check_images(name: str, x, channels: int, multiple: int) -> torch.Tensor:
     return x
 
 
-def _positive_int(name: str, v, low: int = 1) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
-    return v
-
-
 class ResidualBlock(nn.Module):
     """x + [conv3x3 - InstanceNorm - ReLU - conv3x3 - InstanceNorm](x); shape preserved."""
 
@@ -277,9 +270,9 @@ class ResnetGenerator(nn.Module):
 
     def __init__(self, channels: int = 16, n_res: int = 1, image_channels: int = 1):
         super().__init__()
-        c = _positive_int("channels", channels)
-        _positive_int("n_res", n_res, 0)
-        self.image_channels = _positive_int("image_channels", image_channels)
+        c = check_int("channels", channels)
+        check_int("n_res", n_res, 0)
+        self.image_channels = check_int("image_channels", image_channels)
         self.net = nn.Sequential(
             nn.Conv2d(image_channels, c, 3, padding=1), nn.InstanceNorm2d(c), nn.ReLU(),         # (B, c, H, W)
             nn.Conv2d(c, 2 * c, 4, 2, 1), nn.InstanceNorm2d(2 * c), nn.ReLU(),                   # (B, 2c, H/2, W/2)
@@ -303,8 +296,8 @@ class PatchDiscriminator(nn.Module):
 
     def __init__(self, channels: int = 16, image_channels: int = 1):
         super().__init__()
-        c = _positive_int("channels", channels)
-        self.image_channels = _positive_int("image_channels", image_channels)
+        c = check_int("channels", channels)
+        self.image_channels = check_int("image_channels", image_channels)
         self.net = nn.Sequential(
             nn.Conv2d(image_channels, c, 4, 2, 1), nn.LeakyReLU(0.2),                           # (B, c, H/2, W/2)
             nn.Conv2d(c, 2 * c, 4, 2, 1), nn.InstanceNorm2d(2 * c), nn.LeakyReLU(0.2),          # (B, 2c, H/4, W/4)

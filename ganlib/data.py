@@ -21,10 +21,11 @@ import numpy as np
 import torch
 from scipy import stats
 
+from .checks import check_int
+
 
 def _check_n(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"number of samples must be a positive integer, got {n!r}")
+    check_int("number of samples", n, 1)
     return int(n)
 
 
@@ -122,8 +123,7 @@ def mixture_1d(means=(-2.0, 2.0), stds=(0.5, 0.5), weights=None) -> GaussianMixt
 
 def ring(n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> GaussianMixture:
     """``n_modes`` Gaussians equally spaced on a circle (VEEGAN/PacGAN: 8, radius 1, std 0.01)."""
-    if isinstance(n_modes, bool) or not isinstance(n_modes, (int, np.integer)) or n_modes < 1:
-        raise ValueError(f"n_modes must be a positive integer, got {n_modes!r}")
+    check_int("n_modes", n_modes, 1)
     if radius <= 0:
         raise ValueError(f"radius must be positive, got {radius!r}")
     angles = 2 * np.pi * np.arange(n_modes) / n_modes
@@ -133,8 +133,7 @@ def ring(n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> GaussianMi
 
 def grid(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixture:
     """``side**2`` Gaussians on a centred square grid (VEEGAN/PacGAN: 5x5 at {-4..4}^2, std 0.05)."""
-    if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 1:
-        raise ValueError(f"side must be a positive integer, got {side!r}")
+    check_int("side", side, 1)
     if spacing <= 0:
         raise ValueError(f"spacing must be positive, got {spacing!r}")
     ticks = (np.arange(side) - (side - 1) / 2) * spacing
@@ -162,6 +161,5 @@ def swiss_roll(n: int, noise: float = 0.25, scale: float = 7.5,
 def latent(n: int, dim: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
     """Latent codes z ~ N(0, I_dim), shape (n, dim)."""
     n = _check_n(n)
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-        raise ValueError(f"latent dim must be a positive integer, got {dim!r}")
+    check_int("latent dim", dim, 1)
     return torch.randn(n, int(dim), generator=generator, device=_device_of(generator, device))

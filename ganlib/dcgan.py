@@ -40,18 +40,13 @@ from torch import nn
 
 from . import losses
 from .train import check_finite
+from .checks import check_int
 
 
 # ----------------------------------------------------------------------------- sizes
-def _int(name, v, low):
-    if isinstance(v, bool) or not isinstance(v, int) or v < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
-    return v
-
-
 def conv_output_size(i: int, k: int, s: int = 1, p: int = 0) -> int:
     """o = floor((i + 2p - k) / s) + 1: output length of a convolution (input i, kernel k, stride s, padding p)."""
-    _int("i", i, 1), _int("k", k, 1), _int("s", s, 1), _int("p", p, 0)
+    check_int("i", i, 1), check_int("k", k, 1), check_int("s", s, 1), check_int("p", p, 0)
     if i + 2 * p < k:
         raise ValueError(f"kernel {k} is larger than the padded input {i + 2 * p}")
     return (i + 2 * p - k) // s + 1
@@ -59,8 +54,8 @@ def conv_output_size(i: int, k: int, s: int = 1, p: int = 0) -> int:
 
 def conv_transpose_output_size(i: int, k: int, s: int = 1, p: int = 0, output_padding: int = 0) -> int:
     """o = (i - 1) s - 2p + k + output_padding: output length of a transposed convolution."""
-    _int("i", i, 1), _int("k", k, 1), _int("s", s, 1), _int("p", p, 0)
-    _int("output_padding", output_padding, 0)
+    check_int("i", i, 1), check_int("k", k, 1), check_int("s", s, 1), check_int("p", p, 0)
+    check_int("output_padding", output_padding, 0)
     if output_padding >= s:
         raise ValueError(f"output_padding must be smaller than the stride {s}, got {output_padding}")
     return (i - 1) * s - 2 * p + k + output_padding
@@ -73,7 +68,7 @@ def zero_insert(x: torch.Tensor, stride: int) -> torch.Tensor:
     x (B, C, L) -> (B, C, (L - 1) s + 1); x (B, C, H, W) -> (B, C, (H-1)s+1, (W-1)s+1).
     For s = 2 and a row [x1, x2, x3] this is [x1, 0, x2, 0, x3].
     """
-    _int("stride", stride, 1)
+    check_int("stride", stride, 1)
     if not torch.is_tensor(x) or x.dim() not in (3, 4):
         raise ValueError(f"x must be a (B, C, L) or (B, C, H, W) tensor, got "
                          f"{getattr(x, 'shape', type(x).__name__)}")
@@ -101,7 +96,7 @@ def conv_transpose_by_zero_insertion(x: torch.Tensor, weight: torch.Tensor, stri
         raise ValueError(f"weight must have shape (C_in, C_out, k{', k' if x.dim() == 4 else ''}),"
                          f" got {getattr(weight, 'shape', None)}")
     k = weight.shape[2]
-    _int("padding", padding, 0), _int("output_padding", output_padding, 0)
+    check_int("padding", padding, 0), check_int("output_padding", output_padding, 0)
     if padding > k - 1:
         raise ValueError(f"padding must be at most k - 1 = {k - 1}, got {padding}")
     xz = zero_insert(x, stride)
@@ -125,11 +120,11 @@ class DCGANConfig:
     ndf: int = 32        # discriminator width: channels of its first layer
 
     def __post_init__(self):
-        _int("size", self.size, 8)
+        check_int("size", self.size, 8)
         if self.size & (self.size - 1):
             raise ValueError(f"size must be a power of two >= 8, got {self.size}")
         for name in ("channels", "nz", "ngf", "ndf"):
-            _int(name, getattr(self, name), 1)
+            check_int(name, getattr(self, name), 1)
 
     @property
     def n_resample(self) -> int:
@@ -273,7 +268,7 @@ class FastGANStep:
         if not torch.is_tensor(data) or data.dim() != 4 or len(data) == 0:
             raise ValueError(f"data must be a non-empty (N, C, H, W) tensor, got "
                              f"{getattr(data, 'shape', type(data).__name__)}")
-        _int("batch_size", batch_size, 1), _int("nz", nz, 1), _int("warmup", warmup, 1)
+        check_int("batch_size", batch_size, 1), check_int("nz", nz, 1), check_int("warmup", warmup, 1)
         dev = data.device
         cuda = dev.type == "cuda"
         flags = {}

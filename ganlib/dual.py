@@ -41,6 +41,8 @@ import torch
 import torch.nn.functional as F
 from scipy import optimize
 
+from .checks import check_int
+
 FEATURE_MAPS = ("identity", "linear", "quadratic", "fourier")
 
 
@@ -61,8 +63,7 @@ def fourier_frequencies(d: int, n_features: int, bandwidth: float, seed: int = 0
     give the same frequencies, independently of the global random state.
     """
     for name, v in (("d", d), ("n_features", n_features)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        check_int(name, v)
     if not (isinstance(bandwidth, (int, float)) and bandwidth > 0 and math.isfinite(bandwidth)):
         raise ValueError(f"bandwidth must be a positive number, got {bandwidth!r}")
     g = torch.Generator().manual_seed(int(seed))
@@ -285,8 +286,7 @@ def solve_dual(phi_real, phi_fake, C: float, max_steps: int = 100_000, tol: floa
     """
     C = _check_C(C)
     _check_phi(phi_real, phi_fake)
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-        raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+    check_int("max_steps", max_steps, 1)
     pr = phi_real.detach().to(torch.float64)
     pf = phi_fake.detach().to(torch.float64)
     if step_size is None:

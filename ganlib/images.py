@@ -28,6 +28,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .checks import check_int
+
 SPLIT_SEED = 20_260_101   # fixed seed of the train/held-out split (not GANLIB_SEED)
 N_TEST = 397              # held-out images (stratified); the other 1,400 are for training
 SIZES = (8, 16, 32)       # resolutions load_digits offers
@@ -53,8 +55,7 @@ class Digits:
 
         ``generator`` must live on the data's device (``rt.generator()`` does).
         """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"batch size must be a positive integer, got {n!r}")
+        check_int("batch size", n, 1)
         idx = torch.randint(len(self.train), (int(n),), generator=generator, device=self.device)
         return self.train[idx]
 
@@ -73,8 +74,7 @@ def resize(images: torch.Tensor, size: int) -> torch.Tensor:
     if not torch.is_tensor(images) or images.dim() != 4:
         raise ValueError("images must be a (B, C, H, W) tensor, got "
                          f"{getattr(images, 'shape', type(images).__name__)}")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"size must be a positive integer, got {size!r}")
+    check_int("size", size, 1)
     if images.shape[-1] == size and images.shape[-2] == size:
         return images
     out = F.interpolate(images, size=(int(size), int(size)), mode="bilinear",
@@ -192,10 +192,8 @@ def make_grid(images, nrow: int = 8, padding: int = 1, pad_value: float = 1.0) -
         x = x[:, None]
     if x.dim() != 4 or x.shape[1] not in (1, 3) or len(x) == 0:
         raise ValueError(f"images must have shape (B, 1 or 3, H, W) with B > 0, got {tuple(x.shape)}")
-    if isinstance(nrow, bool) or not isinstance(nrow, (int, np.integer)) or nrow < 1:
-        raise ValueError(f"nrow must be a positive integer, got {nrow!r}")
-    if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
-        raise ValueError(f"padding must be a non-negative integer, got {padding!r}")
+    check_int("nrow", nrow, 1)
+    check_int("padding", padding, 0)
     b, c, h, w = x.shape
     ncol = min(int(nrow), b)
     nrows = math.ceil(b / ncol)

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from .data import GaussianMixture
+from .checks import check_int
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,7 @@ def mode_stats(samples, mixture: GaussianMixture, n_std: float = 3.0, min_count:
     if not (isinstance(n_std, (int, float, np.integer, np.floating)) and np.isfinite(n_std)
             and n_std > 0) or isinstance(n_std, bool):
         raise ValueError(f"n_std must be a positive finite number, got {n_std!r}")
-    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
-        raise ValueError(f"min_count must be a positive integer, got {min_count!r}")
+    check_int("min_count", min_count, 1)
     d2 = ((x[:, None, :] - mixture.means[None]) ** 2).sum(-1)        # (n, K)
     nearest = d2.argmin(1)
     dist = np.sqrt(d2[np.arange(len(x)), nearest])

@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .checks import check_int
+
 _ACTIVATIONS = {
     "relu": nn.ReLU,
     "leaky_relu": lambda: nn.LeakyReLU(0.2),
@@ -11,11 +13,6 @@ _ACTIVATIONS = {
     "elu": nn.ELU,
     "silu": nn.SiLU,
 }
-
-
-def _check_pos_int(name, v):
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
 
 
 class MLP(nn.Module):
@@ -29,9 +26,8 @@ class MLP(nn.Module):
                  activation: str = "relu", spectral_norm: bool = False):
         super().__init__()
         for name, v in (("in_dim", in_dim), ("out_dim", out_dim), ("width", width)):
-            _check_pos_int(name, v)
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
-            raise ValueError(f"depth must be a non-negative integer, got {depth!r}")
+            check_int(name, v)
+        check_int("depth", depth, 0)
         if activation not in _ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of: "
                              f"{', '.join(_ACTIVATIONS)}")

@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .losses import as_scores
+from .checks import check_int
 
 __all__ = [
     "he_constant", "EqualizedConv2d", "EqualizedLinear", "pixel_norm", "PixelNorm",
@@ -49,11 +50,6 @@ __all__ = [
 ]
 
 LRELU_SLOPE = 0.2
-
-
-def _check_pos_int(name, v):
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
 
 
 def _check_images(name: str, x, dims: int = 4) -> None:
@@ -66,7 +62,7 @@ def _check_images(name: str, x, dims: int = 4) -> None:
 
 def he_constant(fan_in: int, gain: float = math.sqrt(2.0)) -> float:
     """c = gain / sqrt(fan_in): He et al.'s initialisation std, sqrt(2 / fan_in) for gain sqrt 2."""
-    _check_pos_int("fan_in", fan_in)
+    check_int("fan_in", fan_in)
     if not gain > 0:
         raise ValueError(f"gain must be positive, got {gain!r}")
     return gain / math.sqrt(fan_in)
@@ -86,9 +82,8 @@ class EqualizedConv2d(nn.Module):
         super().__init__()
         for name, v in (("in_channels", in_channels), ("out_channels", out_channels),
                         ("kernel_size", kernel_size)):
-            _check_pos_int(name, v)
-        if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-            raise ValueError(f"padding must be a non-negative integer, got {padding!r}")
+            check_int(name, v)
+        check_int("padding", padding, 0)
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.scale = he_constant(in_channels * kernel_size * kernel_size, gain)
@@ -111,8 +106,8 @@ class EqualizedLinear(nn.Module):
 
     def __init__(self, in_features: int, out_features: int, gain: float = math.sqrt(2.0)):
         super().__init__()
-        _check_pos_int("in_features", in_features)
-        _check_pos_int("out_features", out_features)
+        check_int("in_features", in_features)
+        check_int("out_features", out_features)
         self.weight = nn.Parameter(torch.randn(out_features, in_features))
         self.bias = nn.Parameter(torch.zeros(out_features))
         self.scale = he_constant(in_features, gain)
@@ -193,14 +188,14 @@ class MinibatchStd(nn.Module):
 def upsample(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
     """Nearest-neighbour upsampling: (B, C, H, W) -> (B, C, factor H, factor W)."""
     _check_images("x", x)
-    _check_pos_int("factor", factor)
+    check_int("factor", factor)
     return F.interpolate(x, scale_factor=factor, mode="nearest")
 
 
 def downsample(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
     """Average pooling over factor x factor blocks: (B, C, H, W) -> (B, C, H/factor, W/factor)."""
     _check_images("x", x)
-    _check_pos_int("factor", factor)
+    check_int("factor", factor)
     if x.shape[-1] % factor or x.shape[-2] % factor:
         raise ValueError(f"image size {tuple(x.shape[-2:])} is not divisible by factor={factor}")
     return F.avg_pool2d(x, factor)
@@ -208,8 +203,7 @@ def downsample(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
 
 def resolution(stage: int) -> int:
     """R = 4 * 2**stage, the image side at growth stage ``stage`` (0 -> 4, 1 -> 8, 2 -> 16)."""
-    if isinstance(stage, bool) or not isinstance(stage, int) or stage < 0:
-        raise ValueError(f"stage must be a non-negative integer, got {stage!r}")
+    check_int("stage", stage, 0)
     return 4 * 2 ** stage
 
 
@@ -222,7 +216,7 @@ def _check_channels(channels) -> tuple[int, ...]:
     if len(channels) == 0:
         raise ValueError("channels must list at least one width (the 4x4 stage)")
     for i, c in enumerate(channels):
-        _check_pos_int(f"channels[{i}]", c)
+        check_int(f"channels[{i}]", c)
     return channels
 
 
@@ -266,8 +260,8 @@ class ProgressiveGenerator(_Growing):
 
     def __init__(self, latent_dim: int, channels, img_channels: int = 1):
         super().__init__()
-        _check_pos_int("latent_dim", latent_dim)
-        _check_pos_int("img_channels", img_channels)
+        check_int("latent_dim", latent_dim)
+        check_int("img_channels", img_channels)
         self.channels = _check_channels(channels)
         self.latent_dim, self.img_channels = latent_dim, img_channels
         c0 = self.channels[0]
@@ -326,7 +320,7 @@ class ProgressiveDiscriminator(_Growing):
 
     def __init__(self, channels, img_channels: int = 1, group_size: int | None = None):
         super().__init__()
-        _check_pos_int("img_channels", img_channels)
+        check_int("img_channels", img_channels)
         self.channels = _check_channels(channels)
         self.img_channels, self.group_size = img_channels, group_size
         c0 = self.channels[0]
@@ -396,9 +390,9 @@ class GrowthSchedule:
     fade: int      # steps of linear fade-in per stage s >= 1
 
     def __post_init__(self):
-        _check_pos_int("n_stages", self.n_stages)
-        _check_pos_int("stable", self.stable)
-        _check_pos_int("fade", self.fade)
+        check_int("n_stages", self.n_stages)
+        check_int("stable", self.stable)
+        check_int("fade", self.fade)
 
     @property
     def total(self) -> int:
@@ -406,8 +400,7 @@ class GrowthSchedule:
 
     def __call__(self, step: int) -> tuple[int, float]:
         """(stage, alpha) at 0-based ``step``."""
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError(f"step must be a non-negative integer, got {step!r}")
+        check_int("step", step, 0)
         if step < self.stable:
             return 0, 1.0
         t = step - self.stable

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from scipy import stats
 
 from .data import _check_n, _device_of
+from .checks import check_int
 
 
 def uniform(n: int, generator: torch.Generator | None = None, device=None, eps: float = 0.0) -> torch.Tensor:
@@ -50,8 +51,7 @@ def bisection_icdf(cdf: Callable[[torch.Tensor], torch.Tensor], lo: float, hi: f
     """
     if not hi > lo:
         raise ValueError(f"need hi > lo, got lo={lo!r}, hi={hi!r}")
-    if isinstance(iters, bool) or not isinstance(iters, (int, np.integer)) or iters < 1:
-        raise ValueError(f"iters must be a positive integer, got {iters!r}")
+    check_int("iters", iters, 1)
 
     def icdf(u: torch.Tensor) -> torch.Tensor:
         a = torch.full_like(u, float(lo))
@@ -201,8 +201,7 @@ class MonotoneFlow1d(torch.nn.Module):
 
     def __init__(self, n_tanh: int = 8, centers=None, slope: float = 3.0):
         super().__init__()
-        if isinstance(n_tanh, bool) or not isinstance(n_tanh, (int, np.integer)) or n_tanh < 0:
-            raise ValueError(f"n_tanh must be a non-negative integer, got {n_tanh!r}")
+        check_int("n_tanh", n_tanh, 0)
         if not (isinstance(slope, (int, float)) and math.isfinite(slope) and slope > 0):
             raise ValueError(f"slope must be a positive finite number, got {slope!r}")
         k = int(n_tanh)
@@ -288,8 +287,7 @@ def fit_by_mle(model: torch.nn.Module, x: torch.Tensor, max_iter: int = 200) -> 
     """
     from .train import check_finite
 
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+    check_int("max_iter", max_iter, 1)
     opt = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=max_iter, history_size=20,
                             line_search_fn="strong_wolfe", tolerance_grad=1e-10, tolerance_change=1e-14)
     history: list[float] = []

@@ -16,6 +16,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import losses
+from .checks import check_int
 
 
 class DivergenceError(RuntimeError):
@@ -117,8 +118,7 @@ def train(D: nn.Module, G: nn.Module, opt_d: torch.optim.Optimizer, opt_g: torch
     """
     for name, v in (("steps", steps), ("batch_size", batch_size), ("d_steps", d_steps),
                     ("log_every", log_every)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        check_int(name, v)
     history = History()
     d_buf, g_buf = [], []
     bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, mininterval=1.0)

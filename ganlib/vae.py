@@ -20,13 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from .nets import MLP
 from .train import History, check_finite
+from .checks import check_int
 
 LOG2PI = math.log(2 * math.pi)
 
@@ -35,12 +35,6 @@ def _check_tensor(name: str, t) -> torch.Tensor:
     if not torch.is_tensor(t):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
     return t
-
-
-def _check_pos_int(name: str, v) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return int(v)
 
 
 # --------------------------------------------------------------------------- Gaussian pieces
@@ -112,8 +106,8 @@ class VAE(nn.Module):
 
     def __init__(self, data_dim: int, latent_dim: int, width: int = 256, depth: int = 2):
         super().__init__()
-        _check_pos_int("data_dim", data_dim)
-        _check_pos_int("latent_dim", latent_dim)
+        check_int("data_dim", data_dim)
+        check_int("latent_dim", latent_dim)
         self.encoder = MLP(data_dim, 2 * latent_dim, width, depth, "relu")
         self.decoder = MLP(latent_dim, data_dim, width, depth, "relu")
         self.data_dim, self.latent_dim = data_dim, latent_dim
@@ -133,7 +127,7 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """x = H(z), z ~ N(0, I_d): (n, data_dim)."""
-        n = _check_pos_int("n", n)
+        n = check_int("n", n)
         device = next(self.parameters()).device
         return self.decode(torch.randn(n, self.latent_dim, generator=generator, device=device))
 
@@ -163,8 +157,8 @@ def train_vae(model: VAE, data: torch.Tensor, steps: int, batch_size: int = 128,
     """Minimize :func:`vae_loss` with Adam on minibatches of ``data`` (N, ...); returns a History
     with ``loss``, ``rec`` and ``kl`` (means since the last log). Raises DivergenceError on NaN.
     """
-    steps = _check_pos_int("steps", steps)
-    batch_size = _check_pos_int("batch_size", batch_size)
+    steps = check_int("steps", steps)
+    batch_size = check_int("batch_size", batch_size)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history = History()
     buf = []
@@ -239,7 +233,7 @@ class LinearGaussianModel:
     def log_weights(self, x: torch.Tensor, q_mean: torch.Tensor, q_logvar: torch.Tensor, k: int,
                     generator: torch.Generator | None = None) -> torch.Tensor:
         """log w_j = log p(x, z_j) - log q(z_j | x), z_j ~ q i.i.d.; x (B, n) -> (k, B)."""
-        k = _check_pos_int("k", k)
+        k = check_int("k", k)
         z = reparameterize(q_mean.expand(k, *q_mean.shape), q_logvar.expand(k, *q_logvar.shape),
                            generator)                                        # (k, B, d)
         return self.log_joint(x, z) - gaussian_log_prob(z, q_mean, q_logvar)
@@ -276,7 +270,7 @@ def reparameterization_gradients(f: Callable[[torch.Tensor], torch.Tensor], mu: 
     ``f`` maps (n, d) -> (n,). Returns two (n, d) tensors; their means are the estimates.
     """
     mu, sigma = _check_mu_sigma(mu, sigma)
-    n = _check_pos_int("n", n)
+    n = check_int("n", n)
     m = mu.expand(n, -1).clone().requires_grad_(True)      # (n, d): one copy per sample
     s = sigma.expand(n, -1).clone().requires_grad_(True)
     eps = torch.randn(m.shape, generator=generator, dtype=mu.dtype, device=mu.device)
@@ -293,7 +287,7 @@ def score_function_gradients(f: Callable[[torch.Tensor], torch.Tensor], mu: torc
     Only values of f are used (f need not be differentiable). Returns two (n, d) tensors.
     """
     mu, sigma = _check_mu_sigma(mu, sigma)
-    n = _check_pos_int("n", n)
+    n = check_int("n", n)
     m = mu.expand(n, -1).clone().requires_grad_(True)
     s = sigma.expand(n, -1).clone().requires_grad_(True)
     with torch.no_grad():
