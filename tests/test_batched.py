@@ -11,6 +11,14 @@ def _pair(seed=0):
     return mlps, batched.BatchedMLP.from_mlps(mlps)
 
 
+def _assert_same_weights(mlps, bm):
+    """Seed s of the batched model has the weights of the separately trained mlps[s]."""
+    for s, mlp in enumerate(mlps):
+        ref = batched.BatchedMLP.from_mlps([mlp, mlp])
+        for a, b in zip(ref.parameters(), bm.parameters()):
+            assert torch.allclose(a[0], b[s], atol=1e-5)
+
+
 def test_forward_matches_separate_mlps():
     mlps, bm = _pair()
     x = torch.randn(2, 5, 2)
@@ -40,10 +48,7 @@ def test_update_matches_two_separate_optimizers(opt_name):
         opt_b.zero_grad()
         loss_b.backward()
         opt_b.step()
-    for s in range(2):
-        ref = batched.BatchedMLP.from_mlps([mlps[s], mlps[s]])
-        for a, b in zip(ref.parameters(), bm.parameters()):
-            assert torch.allclose(a[0], b[s], atol=1e-5)
+    _assert_same_weights(mlps, bm)
 
 
 def test_gp_critic_step_matches_separate():
@@ -66,10 +71,7 @@ def test_gp_critic_step_matches_separate():
         opts[s].step()
     batched.critic_step(bd, bg, opt_b, real, z, wgan.critic_loss, lam=10.0,
                         generator=torch.Generator().manual_seed(7))
-    for s in range(2):
-        ref = batched.BatchedMLP.from_mlps([ds[s], ds[s]])
-        for a, b in zip(ref.parameters(), bd.parameters()):
-            assert torch.allclose(a[0], b[s], atol=1e-5)
+    _assert_same_weights(ds, bd)
 
 
 def test_clip_and_generator_step():
