@@ -6,15 +6,8 @@ Jupyter-Book stack), so a chapter never depends on the build tool to run.
 """
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import torch
-
-
-def in_colab() -> bool:
-    """True when running inside Google Colab."""
-    return "google.colab" in sys.modules
 
 
 def glue(name: str, value, display: bool = False):

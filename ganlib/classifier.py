@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import checks
 from .images import SIZES, load_digits
 
 VERSION = "v1"            # bump when the architecture or the training recipe changes
@@ -47,7 +48,7 @@ class DigitClassifier(nn.Module):
 
     def __init__(self, size: int):
         super().__init__()
-        self.size = int(size)
+        self.size = int(checks.check_option("classifier size", size, SIZES))
         self.body = nn.Sequential(
             nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),              # (B, 32, s, s)
             nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),   # (B, 64, s/2, s/2)
@@ -58,21 +59,16 @@ class DigitClassifier(nn.Module):
         self.head = nn.Linear(FEATURE_DIM, 10)
         self.test_accuracy = float("nan")   # set by get_classifier
 
-    def _check(self, x) -> torch.Tensor:
-        if not torch.is_tensor(x):
-            raise TypeError(f"x must be a torch.Tensor of images, got {type(x).__name__}")
-        if x.dim() != 4 or x.shape[1] != 1 or x.shape[2] != self.size or x.shape[3] != self.size:
-            raise ValueError(f"x must have shape (B, 1, {self.size}, {self.size}) for this "
-                             f"size-{self.size} classifier, got {tuple(x.shape)}")
-        p = next(self.parameters())
-        return x.to(device=p.device, dtype=p.dtype)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(x))
 
     @torch.no_grad()
     def _batched(self, fn, x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
-        x = self._check(x)
+        """fn over chunks of the images x (B, 1, s, s), in eval mode, no gradient: the entry
+        check of logits, predict and features."""
+        checks.check_shape("x", checks.check_tensor("x", x), ("B", 1, self.size, self.size))
+        p = next(self.parameters())
+        x = x.to(device=p.device, dtype=p.dtype)
         was = self.training
         self.eval()
         try:
@@ -114,6 +110,7 @@ def train_classifier(size: int = 16, epochs: int = EPOCHS, verbose: bool = False
     max(1, size/16) pixels. Runs under ``fork_rng`` so the caller's random state is untouched.
     """
     digits = load_digits(size)
+    epochs = checks.check_int("epochs", epochs)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(CLASSIFIER_SEED)
         g = torch.Generator().manual_seed(CLASSIFIER_SEED)
@@ -151,9 +148,7 @@ def get_classifier(size: int = 16, device=None, retrain: bool = False,
     The cache key holds the size and :data:`VERSION`; ``retrain=True`` ignores the cache.
     ``.test_accuracy`` is its accuracy on the held-out split of :func:`load_digits`.
     """
-    if size not in SIZES or isinstance(size, bool):
-        raise ValueError(f"unknown classifier size {size!r}; choose one of: "
-                         f"{', '.join(map(str, SIZES))}")
+    size = int(checks.check_option("classifier size", size, SIZES))
     path = cache_dir() / f"digit_classifier_s{size}_{VERSION}.pt"
     model = None
     if path.exists() and not retrain:

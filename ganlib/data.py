@@ -10,7 +10,8 @@ Nothing is downloaded. The 2D mixtures follow the protocol of the mode-collapse 
 * :func:`swiss_roll`: the 2D swiss roll of the WGAN-GP toy experiments.
 
 All samplers take ``n``, an optional ``torch.Generator`` and a ``device``; they return a
-``(n, d)`` float32 tensor on that device.
+``(n, d)`` float32 tensor on that device (:meth:`GaussianMixture.sample_with_labels` also
+returns the component of each sample).
 """
 from __future__ import annotations
 
@@ -21,12 +22,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from .checks import check_int
-
-
-def _check_n(n) -> int:
-    check_int("number of samples", n, 1)
-    return int(n)
+from . import checks
 
 
 def _device_of(generator: torch.Generator | None, device) -> torch.device:
@@ -57,10 +53,8 @@ class GaussianMixture:
         k = means.shape[0]
         stds = np.broadcast_to(np.asarray(self.stds, dtype=np.float64), (k,)).copy()
         weights = np.broadcast_to(np.asarray(self.weights, dtype=np.float64), (k,)).copy()
-        if np.any(stds <= 0) or not np.all(np.isfinite(stds)):
-            raise ValueError(f"standard deviations must be positive and finite, got {stds}")
-        if np.any(weights < 0) or not math.isclose(weights.sum(), 1.0, rel_tol=1e-9):
-            raise ValueError(f"weights must be non-negative and sum to 1, got {weights}")
+        checks.all_positive("stds", stds)
+        checks.probability_vector("weights", weights, k)
         object.__setattr__(self, "means", means)
         object.__setattr__(self, "stds", stds)
         object.__setattr__(self, "weights", weights)
@@ -73,25 +67,29 @@ class GaussianMixture:
     def n_components(self) -> int:
         return self.means.shape[0]
 
-    def sample(self, n: int, generator: torch.Generator | None = None, device=None,
-               return_labels: bool = False):
-        """Draw ``n`` samples, (n, d) float32; with ``return_labels`` also the (n,) components."""
-        n = _check_n(n)
+    def sample(self, n: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+        """x = m_k + s_k eps with k ~ Categorical(w), eps ~ N(0, I): ``n`` samples, (n, d) float32."""
+        return self.sample_with_labels(n, generator, device)[0]
+
+    def sample_with_labels(self, n: int, generator: torch.Generator | None = None,
+                           device=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The samples x (n, d) float32 of :meth:`sample` and their components k (n,) int64.
+
+        Both draw the same random numbers: for equal generator states, ``sample`` returns
+        the x that this returns.
+        """
+        n = checks.check_int("n", n)
         dev = _device_of(generator, device)
         w = torch.as_tensor(self.weights, dtype=torch.float32, device=dev)
-        labels = torch.multinomial(w, n, replacement=True, generator=generator)
-        m = torch.as_tensor(self.means, dtype=torch.float32, device=dev)[labels]
+        labels = torch.multinomial(w, n, replacement=True, generator=generator)      # (n,)
+        m = torch.as_tensor(self.means, dtype=torch.float32, device=dev)[labels]     # (n, d)
         s = torch.as_tensor(self.stds, dtype=torch.float32, device=dev)[labels, None]
         x = m + s * torch.randn(n, self.dim, generator=generator, device=dev)
-        return (x, labels) if return_labels else x
+        return x, labels
 
     def log_prob(self, x) -> np.ndarray:
-        """log p(x) for x of shape (n, d) (or (n,) when d = 1); float64 NumPy."""
-        x = np.asarray(x.detach().cpu() if torch.is_tensor(x) else x, dtype=np.float64)
-        if self.dim == 1 and x.ndim == 1:
-            x = x[:, None]
-        if x.ndim != 2 or x.shape[1] != self.dim:
-            raise ValueError(f"x must have shape (n, {self.dim}), got {x.shape}")
+        """log p(x) for x of shape (n, d) (or (n,) when d = 1): (n,) float64 NumPy."""
+        x = checks.check_shape("x", checks.points("x", x, allow_1d=self.dim == 1), ("n", self.dim))
         d2 = ((x[:, None, :] - self.means[None]) ** 2).sum(-1)  # (n, K)
         log_norm = -0.5 * self.dim * np.log(2 * np.pi * self.stds**2)
         comp = np.log(np.where(self.weights > 0, self.weights, 1e-300)) + log_norm - 0.5 * d2 / self.stds**2
@@ -99,17 +97,18 @@ class GaussianMixture:
         return (mx + np.log(np.exp(comp - mx).sum(axis=1, keepdims=True)))[:, 0]
 
     def pdf(self, x) -> np.ndarray:
-        """p(x), float64 NumPy."""
+        """p(x) for x (n, d) (or (n,) when d = 1): (n,) float64 NumPy."""
         return np.exp(self.log_prob(x))
 
     def cdf(self, x) -> np.ndarray:
-        """P(X <= x) for a 1D mixture; x of shape (n,)."""
+        """P(X <= x) = sum_k w_k Phi((x - m_k) / s_k) for a 1D mixture; x (...) -> (...)."""
         if self.dim != 1:
             raise ValueError(f"cdf is defined for 1D mixtures only; this one has dim {self.dim}")
         x = np.asarray(x, dtype=np.float64)
         return (self.weights * stats.norm.cdf((x[..., None] - self.means[:, 0]) / self.stds)).sum(-1)
 
     def mean(self) -> np.ndarray:
+        """E[X] = sum_k w_k m_k, (d,)."""
         return (self.weights[:, None] * self.means).sum(0)
 
 
@@ -123,9 +122,8 @@ def mixture_1d(means=(-2.0, 2.0), stds=(0.5, 0.5), weights=None) -> GaussianMixt
 
 def ring(n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> GaussianMixture:
     """``n_modes`` Gaussians equally spaced on a circle (VEEGAN/PacGAN: 8, radius 1, std 0.01)."""
-    check_int("n_modes", n_modes, 1)
-    if radius <= 0:
-        raise ValueError(f"radius must be positive, got {radius!r}")
+    n_modes = checks.check_int("n_modes", n_modes)
+    radius = checks.check_positive("radius", radius)
     angles = 2 * np.pi * np.arange(n_modes) / n_modes
     means = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
     return GaussianMixture(means, std, np.full(n_modes, 1.0 / n_modes))
@@ -133,9 +131,8 @@ def ring(n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> GaussianMi
 
 def grid(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixture:
     """``side**2`` Gaussians on a centred square grid (VEEGAN/PacGAN: 5x5 at {-4..4}^2, std 0.05)."""
-    check_int("side", side, 1)
-    if spacing <= 0:
-        raise ValueError(f"spacing must be positive, got {spacing!r}")
+    side = checks.check_int("side", side)
+    spacing = checks.check_positive("spacing", spacing)
     ticks = (np.arange(side) - (side - 1) / 2) * spacing
     means = np.array([(a, b) for a in ticks for b in ticks])
     return GaussianMixture(means, std, np.full(side * side, 1.0 / side**2))
@@ -148,9 +145,9 @@ def swiss_roll(n: int, noise: float = 0.25, scale: float = 7.5,
     With the defaults this matches the WGAN-GP toy data (sklearn's ``make_swiss_roll`` with
     noise 0.25, coordinates (x, z), divided by 7.5).
     """
-    n = _check_n(n)
-    if noise < 0:
-        raise ValueError(f"noise must be non-negative, got {noise!r}")
+    n = checks.check_int("n", n)
+    noise = checks.check_positive("noise", noise, allow_zero=True)
+    scale = checks.check_positive("scale", scale)
     dev = _device_of(generator, device)
     t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=generator, device=dev))
     x = torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1)
@@ -160,6 +157,5 @@ def swiss_roll(n: int, noise: float = 0.25, scale: float = 7.5,
 
 def latent(n: int, dim: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
     """Latent codes z ~ N(0, I_dim), shape (n, dim)."""
-    n = _check_n(n)
-    check_int("latent dim", dim, 1)
-    return torch.randn(n, int(dim), generator=generator, device=_device_of(generator, device))
+    n, dim = checks.check_int("n", n), checks.check_int("latent dim", dim)
+    return torch.randn(n, dim, generator=generator, device=_device_of(generator, device))

@@ -41,20 +41,12 @@ import torch
 import torch.nn.functional as F
 from scipy import optimize
 
-from .checks import check_int
+from . import checks
 
 FEATURE_MAPS = ("identity", "linear", "quadratic", "fourier")
 
 
 # --------------------------------------------------------------------------- feature maps
-def _check_x(x) -> torch.Tensor:
-    if not torch.is_tensor(x):
-        raise TypeError(f"x must be a torch.Tensor of shape (n, d), got {type(x).__name__}")
-    if x.dim() != 2 or x.shape[0] < 1 or x.shape[1] < 1:
-        raise ValueError(f"x must have shape (n, d) with n, d >= 1, got {tuple(x.shape)}")
-    return x
-
-
 def fourier_frequencies(d: int, n_features: int, bandwidth: float, seed: int = 0,
                         dtype=torch.float64, device=None):
     """Omega ~ N(0, I / bandwidth^2) (d, n_features) and phases b ~ U[0, 2 pi) (n_features,).
@@ -62,13 +54,11 @@ def fourier_frequencies(d: int, n_features: int, bandwidth: float, seed: int = 0
     Drawn from a private ``torch.Generator`` seeded with ``seed``: the same arguments always
     give the same frequencies, independently of the global random state.
     """
-    for name, v in (("d", d), ("n_features", n_features)):
-        check_int(name, v)
-    if not (isinstance(bandwidth, (int, float)) and bandwidth > 0 and math.isfinite(bandwidth)):
-        raise ValueError(f"bandwidth must be a positive number, got {bandwidth!r}")
-    g = torch.Generator().manual_seed(int(seed))
-    omega = torch.randn(int(d), int(n_features), generator=g, dtype=torch.float64) / bandwidth
-    b = 2 * math.pi * torch.rand(int(n_features), generator=g, dtype=torch.float64)
+    d, n_features = checks.check_int("d", d), checks.check_int("n_features", n_features)
+    bandwidth = checks.check_positive("bandwidth", bandwidth)
+    g = torch.Generator().manual_seed(checks.check_int("seed", seed, 0))
+    omega = torch.randn(d, n_features, generator=g, dtype=torch.float64) / bandwidth
+    b = 2 * math.pi * torch.rand(n_features, generator=g, dtype=torch.float64)
     return omega.to(dtype=dtype, device=device), b.to(dtype=dtype, device=device)
 
 
@@ -84,9 +74,8 @@ def features(x: torch.Tensor, kind: str = "linear", n_features: int = 64,
       b ~ U[0, 2 pi) drawn from ``seed``, so that phi(x)^T phi(y) - 1 approximates the
       Gaussian kernel exp(-||x - y||^2 / (2 bandwidth^2)).
     """
-    x = _check_x(x)
-    if kind not in FEATURE_MAPS:
-        raise ValueError(f"unknown feature map {kind!r}; choose one of: {', '.join(FEATURE_MAPS)}")
+    x = checks.tensor_points("x", x)
+    kind = checks.check_choice("feature map", kind, FEATURE_MAPS)
     ones = torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)
     if kind == "identity":
         return x
@@ -99,41 +88,70 @@ def features(x: torch.Tensor, kind: str = "linear", n_features: int = 64,
     return torch.cat([math.sqrt(2.0 / n_features) * torch.cos(x @ omega + b), ones], dim=1)
 
 
-# --------------------------------------------------------------------------- checks
-def _check_C(C) -> float:
-    if isinstance(C, bool) or not isinstance(C, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(C) or C <= 0:
-        raise ValueError(f"regularization C must be a positive finite number, got {C!r}")
-    return float(C)
+# --------------------------------------------------------------------------- entry checks
+def _checked(phi_real, phi_fake, C) -> float:
+    """The checks shared by every public function of a problem (phi_real, phi_fake, C); C as float."""
+    checks.tensor_points("phi_real", phi_real)
+    checks.tensor_points("phi_fake", phi_fake)
+    checks.same_dim("phi_real", phi_real, "phi_fake", phi_fake)
+    return checks.check_positive("regularization C", C)
 
 
-def _check_phi(phi_real, phi_fake):
-    for name, t in (("phi_real", phi_real), ("phi_fake", phi_fake)):
-        if not torch.is_tensor(t):
-            raise TypeError(f"{name} must be a torch.Tensor of shape (n, k), got {type(t).__name__}")
-        if t.dim() != 2 or t.shape[0] < 1:
-            raise ValueError(f"{name} must have shape (n, k) with n >= 1, got {tuple(t.shape)}")
-    if phi_real.shape[1] != phi_fake.shape[1]:
-        raise ValueError(f"phi_real and phi_fake must have the same number of features, got "
-                         f"{phi_real.shape[1]} and {phi_fake.shape[1]}")
+def _checked_lam(lam_real, lam_fake, phi_real, phi_fake) -> None:
+    checks.check_shape("lam_real", checks.unit_box("lam_real", lam_real), (phi_real.shape[0],))
+    checks.check_shape("lam_fake", checks.unit_box("lam_fake", lam_fake), (phi_fake.shape[0],))
 
 
-def _check_lam(name, lam, n):
-    if not torch.is_tensor(lam):
-        raise TypeError(f"{name} must be a torch.Tensor of shape ({n},), got {type(lam).__name__}")
-    if lam.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), got {tuple(lam.shape)}")
-    bad = (lam < 0) | (lam > 1) | ~torch.isfinite(lam)
-    if bool(bad.any()):
-        v = lam[bad][0].item()
-        raise ValueError(f"{name} must lie in the box [0, 1]; found {v!r}")
+def _checked_w(w, phi_real) -> None:
+    checks.check_shape("w", checks.check_tensor("w", w), (phi_real.shape[1],))
 
 
-def _check_w(w, k):
-    if not torch.is_tensor(w):
-        raise TypeError(f"w must be a torch.Tensor of shape ({k},), got {type(w).__name__}")
-    if w.shape != (k,):
-        raise ValueError(f"w must have shape ({k},) to match the features, got {tuple(w.shape)}")
+# --------------------------------------------------------------------------- kernels (no checks)
+def _primal(w, pr, pf, C):
+    return 0.5 * C * (w * w).sum() + F.softplus(-(pr @ w)).sum() + F.softplus(pf @ w).sum()
+
+
+def _primal_grad(w, pr, pf, C):
+    return C * w - pr.T @ torch.sigmoid(-(pr @ w)) + pf.T @ torch.sigmoid(pf @ w)
+
+
+def _primal_hess(w, pr, pf, C):
+    phi = torch.cat([pr, pf])                                          # (n + m, k)
+    s = torch.sigmoid(phi @ w)
+    return C * torch.eye(phi.shape[1], dtype=phi.dtype, device=phi.device) + (phi.T * (s * (1 - s))) @ phi
+
+
+def _entropy(lam):
+    return -torch.special.xlogy(lam, lam) - torch.special.xlogy(1 - lam, 1 - lam)
+
+
+def _recover_w(lr, lf, pr, pf, C):
+    return (pr.T @ (1 - lr) - pf.T @ lf) / C
+
+
+def _dual_at(w, lr, lf, C):
+    """Q(lambda) = -C/2 ||w(lambda)||^2 + sum H(lambda), given w = w(lambda)."""
+    return -0.5 * C * (w * w).sum() + _entropy(lr).sum() + _entropy(lf).sum()
+
+
+def _solve_primal(pr, pf, C, tol, max_iter):
+    pr = pr.detach().to(torch.float64).cpu()
+    pf = pf.detach().to(torch.float64).cpu()
+
+    def fun(wn):
+        w = torch.from_numpy(wn)
+        return _primal(w, pr, pf, C).item(), _primal_grad(w, pr, pf, C).numpy()
+
+    res = optimize.minimize(fun, np.zeros(pr.shape[1]), jac=True, method="L-BFGS-B",
+                            options={"maxiter": max_iter, "ftol": 1e-16, "gtol": 1e-12})
+    w = torch.from_numpy(res.x)
+    scale = 1.0 + pr.abs().sum().item() + pf.abs().sum().item()
+    for _ in range(20):  # Newton steps: quadratic convergence from the L-BFGS point
+        g = _primal_grad(w, pr, pf, C)
+        if g.norm().item() <= tol * scale:
+            break
+        w = w - torch.linalg.solve(_primal_hess(w, pr, pf, C), g)
+    return w
 
 
 # --------------------------------------------------------------------------- primal
@@ -143,29 +161,23 @@ def primal_objective(w, phi_real, phi_fake, C: float) -> torch.Tensor:
     The discriminator's regularized cross-entropy (it minimizes it over w; the generator
     maximizes its minimum). ``w`` (k,), ``phi_real`` (n, k), ``phi_fake`` (m, k) -> scalar.
     """
-    C = _check_C(C)
-    _check_phi(phi_real, phi_fake)
-    _check_w(w, phi_real.shape[1])
-    return (0.5 * C * (w * w).sum() + F.softplus(-(phi_real @ w)).sum()
-            + F.softplus(phi_fake @ w).sum())
+    C = _checked(phi_real, phi_fake, C)
+    _checked_w(w, phi_real)
+    return _primal(w, phi_real, phi_fake, C)
 
 
 def primal_gradient(w, phi_real, phi_fake, C: float) -> torch.Tensor:
     """grad P(w) = C w - sum_x (1 - D_w(x)) phi(x) + sum_z D_w(G(z)) phi(G(z)), shape (k,)."""
-    C = _check_C(C)
-    _check_phi(phi_real, phi_fake)
-    _check_w(w, phi_real.shape[1])
-    return C * w - phi_real.T @ torch.sigmoid(-(phi_real @ w)) + phi_fake.T @ torch.sigmoid(phi_fake @ w)
+    C = _checked(phi_real, phi_fake, C)
+    _checked_w(w, phi_real)
+    return _primal_grad(w, phi_real, phi_fake, C)
 
 
 def primal_hessian(w, phi_real, phi_fake, C: float) -> torch.Tensor:
     """Hess P(w) = C I + sum_{all samples} D(1 - D) phi phi^T (k, k): positive definite (>= C I)."""
-    C = _check_C(C)
-    _check_phi(phi_real, phi_fake)
-    _check_w(w, phi_real.shape[1])
-    phi = torch.cat([phi_real, phi_fake])
-    s = torch.sigmoid(phi @ w)
-    return C * torch.eye(phi.shape[1], dtype=phi.dtype, device=phi.device) + (phi.T * (s * (1 - s))) @ phi
+    C = _checked(phi_real, phi_fake, C)
+    _checked_w(w, phi_real)
+    return _primal_hess(w, phi_real, phi_fake, C)
 
 
 def solve_primal(phi_real, phi_fake, C: float, tol: float = 1e-11, max_iter: int = 2000) -> torch.Tensor:
@@ -174,36 +186,15 @@ def solve_primal(phi_real, phi_fake, C: float, tol: float = 1e-11, max_iter: int
     The minimizer is unique since P is C-strongly convex. ``tol`` bounds the final gradient norm
     relative to 1 + ||sum phi||.
     """
-    C = _check_C(C)
-    _check_phi(phi_real, phi_fake)
-    pr = phi_real.detach().to(torch.float64).cpu()
-    pf = phi_fake.detach().to(torch.float64).cpu()
-
-    def fun(wn):
-        w = torch.from_numpy(wn)
-        return primal_objective(w, pr, pf, C).item(), primal_gradient(w, pr, pf, C).numpy()
-
-    k = pr.shape[1]
-    res = optimize.minimize(fun, np.zeros(k), jac=True, method="L-BFGS-B",
-                            options={"maxiter": max_iter, "ftol": 1e-16, "gtol": 1e-12})
-    w = torch.from_numpy(res.x)
-    scale = 1.0 + pr.abs().sum().item() + pf.abs().sum().item()
-    for _ in range(20):  # Newton steps: quadratic convergence from the L-BFGS point
-        g = primal_gradient(w, pr, pf, C)
-        if g.norm().item() <= tol * scale:
-            break
-        w = w - torch.linalg.solve(primal_hessian(w, pr, pf, C), g)
-    return w
+    C = _checked(phi_real, phi_fake, C)
+    tol, max_iter = checks.check_positive("tol", tol), checks.check_int("max_iter", max_iter)
+    return _solve_primal(phi_real, phi_fake, C, tol, max_iter)
 
 
 # --------------------------------------------------------------------------- dual
 def binary_entropy(lam: torch.Tensor) -> torch.Tensor:
     """H(lambda) = -lambda log lambda - (1 - lambda) log(1 - lambda), elementwise, 0 log 0 = 0 (nats)."""
-    if not torch.is_tensor(lam):
-        raise TypeError(f"lam must be a torch.Tensor, got {type(lam).__name__}")
-    if bool(((lam < 0) | (lam > 1) | ~torch.isfinite(lam)).any()):
-        raise ValueError("binary entropy needs lambda in the box [0, 1]")
-    return -torch.special.xlogy(lam, lam) - torch.special.xlogy(1 - lam, 1 - lam)
+    return _entropy(checks.unit_box("lam", lam))
 
 
 def recover_w(lam_real, lam_fake, phi_real, phi_fake, C: float) -> torch.Tensor:
@@ -211,11 +202,9 @@ def recover_w(lam_real, lam_fake, phi_real, phi_fake, C: float) -> torch.Tensor:
 
     The minimizer of the Lagrangian over w; at the dual optimum it is the primal solution.
     """
-    C = _check_C(C)
-    _check_phi(phi_real, phi_fake)
-    _check_lam("lam_real", lam_real, phi_real.shape[0])
-    _check_lam("lam_fake", lam_fake, phi_fake.shape[0])
-    return (phi_real.T @ (1 - lam_real) - phi_fake.T @ lam_fake) / C
+    C = _checked(phi_real, phi_fake, C)
+    _checked_lam(lam_real, lam_fake, phi_real, phi_fake)
+    return _recover_w(lam_real, lam_fake, phi_real, phi_fake, C)
 
 
 def dual_objective(lam_real, lam_fake, phi_real, phi_fake, C: float) -> torch.Tensor:
@@ -224,8 +213,9 @@ def dual_objective(lam_real, lam_fake, phi_real, phi_fake, C: float) -> torch.Te
     Equal to -1/(2C) ||sum_x (1 - lambda_x) phi(x) - sum_z lambda_z phi(G(z))||^2 + sum H.
     Differentiable in lambda and in ``phi_fake`` (hence in the generator's parameters).
     """
-    w = recover_w(lam_real, lam_fake, phi_real, phi_fake, C)
-    return -0.5 * float(C) * (w * w).sum() + binary_entropy(lam_real).sum() + binary_entropy(lam_fake).sum()
+    C = _checked(phi_real, phi_fake, C)
+    _checked_lam(lam_real, lam_fake, phi_real, phi_fake)
+    return _dual_at(_recover_w(lam_real, lam_fake, phi_real, phi_fake, C), lam_real, lam_fake, C)
 
 
 def dual_gradient(lam_real, lam_fake, phi_real, phi_fake, C: float):
@@ -234,7 +224,9 @@ def dual_gradient(lam_real, lam_fake, phi_real, phi_fake, C: float):
     Returns the pair ((n,), (m,)); it vanishes exactly when lambda = D_{w(lambda)} at every sample.
     Needs lambda in the open box (0, 1) (the entropy's slope is infinite on the boundary).
     """
-    w = recover_w(lam_real, lam_fake, phi_real, phi_fake, C)
+    C = _checked(phi_real, phi_fake, C)
+    _checked_lam(lam_real, lam_fake, phi_real, phi_fake)
+    w = _recover_w(lam_real, lam_fake, phi_real, phi_fake, C)
     return phi_real @ w - torch.logit(lam_real), phi_fake @ w - torch.logit(lam_fake)
 
 
@@ -246,10 +238,10 @@ def kkt_residuals(w, lam_real, lam_fake, phi_real, phi_fake, C: float) -> dict:
     * ``box``: distance of lambda to the open box: 0 when every lambda is strictly in (0, 1),
       so that the multipliers of the box constraints are zero (complementary slackness).
     """
-    C = _check_C(C)
-    _check_phi(phi_real, phi_fake)
-    _check_w(w, phi_real.shape[1])
-    w_lam = recover_w(lam_real, lam_fake, phi_real, phi_fake, C)
+    C = _checked(phi_real, phi_fake, C)
+    _checked_w(w, phi_real)
+    _checked_lam(lam_real, lam_fake, phi_real, phi_fake)
+    w_lam = _recover_w(lam_real, lam_fake, phi_real, phi_fake, C)
     lam = torch.cat([lam_real, lam_fake])
     return {
         "stationarity": (C * (w - w_lam)).abs().max().item(),
@@ -284,29 +276,28 @@ def solve_dual(phi_real, phi_fake, C: float, max_steps: int = 100_000, tol: floa
     the stacked features, so ``step_size`` eta = 1/(1 + L) (the default) converges linearly.
     Stops when the duality gap P(w(lambda)) - Q(lambda) <= tol * (1 + |Q|). Float64 throughout.
     """
-    C = _check_C(C)
-    _check_phi(phi_real, phi_fake)
-    check_int("max_steps", max_steps, 1)
+    C = _checked(phi_real, phi_fake, C)
+    max_steps = checks.check_int("max_steps", max_steps)
+    tol = checks.check_positive("tol", tol, allow_zero=True)
     pr = phi_real.detach().to(torch.float64)
     pf = phi_fake.detach().to(torch.float64)
     if step_size is None:
         L = torch.linalg.matrix_norm(torch.cat([pr, pf]), ord=2).item() ** 2 / (4 * C)
         step_size = 1.0 / (1.0 + L)
-    if not (0 < step_size <= 1):
-        raise ValueError(f"step_size must lie in (0, 1], got {step_size!r}")
+    else:   # eta in (0, 1]
+        step_size = checks.check_probability("step_size", checks.check_positive("step_size", step_size))
     a_r = torch.zeros(pr.shape[0], dtype=torch.float64, device=pr.device)   # lambda = 1/2
     a_f = torch.zeros(pf.shape[0], dtype=torch.float64, device=pf.device)
     gaps = []
-    w = recover_w(torch.sigmoid(a_r), torch.sigmoid(a_f), pr, pf, C)
+    w = _recover_w(torch.sigmoid(a_r), torch.sigmoid(a_f), pr, pf, C)
     for t in range(1, max_steps + 1):
         a_r = (1 - step_size) * a_r + step_size * (pr @ w)
         a_f = (1 - step_size) * a_f + step_size * (pf @ w)
         lr_, lf_ = torch.sigmoid(a_r), torch.sigmoid(a_f)
-        w = recover_w(lr_, lf_, pr, pf, C)
-        q = dual_objective(lr_, lf_, pr, pf, C).item()
-        gap = primal_objective(w, pr, pf, C).item() - q
-        gaps.append(gap)
-        if gap <= tol * (1 + abs(q)):
+        w = _recover_w(lr_, lf_, pr, pf, C)
+        p, q = torch.stack([_primal(w, pr, pf, C), _dual_at(w, lr_, lf_, C)]).tolist()  # one sync
+        gaps.append(p - q)
+        if p - q <= tol * (1 + abs(q)):
             break
     return DualSolution(lr_, lf_, w, np.asarray(gaps), t, float(step_size))
 
@@ -315,9 +306,10 @@ def feature_gap(phi_real, phi_fake, C: float) -> float:
     """(n + m) log 2 - min_w P(w) >= 0; zero exactly when sum_x phi(x) = sum_z phi(G(z)).
 
     The generator's suboptimality in the dual GAN (its objective min_w P is at most
-    (n + m) log 2, the value at w = 0).
+    (n + m) log 2, the value at w = 0). ``phi_real`` (n, k), ``phi_fake`` (m, k).
     """
-    w = solve_primal(phi_real, phi_fake, C)
+    C = _checked(phi_real, phi_fake, C)
+    w = _solve_primal(phi_real, phi_fake, C, 1e-11, 2000)
     pr = phi_real.detach().to(torch.float64).cpu()
     pf = phi_fake.detach().to(torch.float64).cpu()
-    return (pr.shape[0] + pf.shape[0]) * math.log(2) - primal_objective(w, pr, pf, C).item()
+    return (pr.shape[0] + pf.shape[0]) * math.log(2) - _primal(w, pr, pf, C).item()

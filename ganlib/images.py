@@ -1,4 +1,4 @@
-"""Image data that needs no download, and image grids for plotting.
+"""Image data that needs no download: the scikit-learn digits, and MNIST from local files.
 
 :func:`load_digits` returns scikit-learn's bundled copy of the UCI optical-recognition
 handwritten digits (Alpaydin and Kaynak 1998): 1,797 greyscale images of 8x8 pixels with 17
@@ -14,7 +14,8 @@ Conventions shared by every image in the book:
   held-out images.
 
 :func:`load_mnist` reads MNIST from local IDX files only behind an explicit call; it never
-touches the network and raises a clear error when the files are absent.
+touches the network and raises a clear error when the files are absent. Grids of images for
+figures are :func:`ganlib.plotting.show_images` and :func:`ganlib.plotting.make_grid`.
 """
 from __future__ import annotations
 
@@ -23,17 +24,15 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checks import check_int
+from . import checks
 
 SPLIT_SEED = 20_260_101   # fixed seed of the train/held-out split (not GANLIB_SEED)
 N_TEST = 397              # held-out images (stratified); the other 1,400 are for training
 SIZES = (8, 16, 32)       # resolutions load_digits offers
-N_CLASSES = 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,8 +54,8 @@ class Digits:
 
         ``generator`` must live on the data's device (``rt.generator()`` does).
         """
-        check_int("batch size", n, 1)
-        idx = torch.randint(len(self.train), (int(n),), generator=generator, device=self.device)
+        n = checks.check_int("batch size", n)
+        idx = torch.randint(len(self.train), (n,), generator=generator, device=self.device)
         return self.train[idx]
 
     def __repr__(self) -> str:
@@ -71,13 +70,11 @@ def resize(images: torch.Tensor, size: int) -> torch.Tensor:
     nearest pixels, so it cannot leave the input's range; bicubic would overshoot at the
     strokes' edges. Downsampling uses antialiasing.
     """
-    if not torch.is_tensor(images) or images.dim() != 4:
-        raise ValueError("images must be a (B, C, H, W) tensor, got "
-                         f"{getattr(images, 'shape', type(images).__name__)}")
-    check_int("size", size, 1)
+    images = checks.check_tensor("images", images, dims=4)
+    size = checks.check_int("size", size)
     if images.shape[-1] == size and images.shape[-2] == size:
         return images
-    out = F.interpolate(images, size=(int(size), int(size)), mode="bilinear",
+    out = F.interpolate(images, size=(size, size), mode="bilinear",
                         align_corners=False, antialias=size < images.shape[-1])
     return out.clamp(-1.0, 1.0)
 
@@ -101,9 +98,7 @@ def load_digits(size: int = 16, device=None) -> Digits:
     -------
     Digits with ``train`` (1400, 1, size, size) and ``test`` (397, 1, size, size).
     """
-    if size not in SIZES or isinstance(size, bool):
-        raise ValueError(f"unknown digits size {size!r}; choose one of: "
-                         f"{', '.join(map(str, SIZES))}")
+    size = int(checks.check_option("digits size", size, SIZES))
     from sklearn.datasets import load_digits as _sk_load
     raw = _sk_load()
     x = torch.as_tensor(raw.images, dtype=torch.float32)[:, None] / 8.0 - 1.0   # (1797, 1, 8, 8)
@@ -113,7 +108,7 @@ def load_digits(size: int = 16, device=None) -> Digits:
     dev = torch.device("cpu") if device is None else torch.device(device)
     tr_t, te_t = torch.as_tensor(tr), torch.as_tensor(te)
     return Digits(train=x[tr_t].contiguous().to(dev), train_labels=y[tr_t].to(dev),
-                  test=x[te_t].contiguous().to(dev), test_labels=y[te_t].to(dev), size=int(size))
+                  test=x[te_t].contiguous().to(dev), test_labels=y[te_t].to(dev), size=size)
 
 
 # ----------------------------------------------------------------------------- MNIST (optional)
@@ -156,6 +151,7 @@ def load_mnist(root, size: int = 28, device=None, download: bool = False) -> Dig
     if download:
         raise ValueError("load_mnist never downloads; fetch the four IDX files from the MNIST "
                          "site yourself and pass their folder as root (download=False)")
+    size = checks.check_int("size", size)
     root = Path(root).expanduser()
     found = {}
     for split, stems in _MNIST_FILES.items():
@@ -176,53 +172,4 @@ def load_mnist(root, size: int = 28, device=None, download: bool = False) -> Dig
     dev = torch.device("cpu") if device is None else torch.device(device)
     (xtr, ytr), (xte, yte) = parts
     return Digits(train=xtr.to(dev), train_labels=ytr.to(dev), test=xte.to(dev),
-                  test_labels=yte.to(dev), size=int(size))
-
-
-# ----------------------------------------------------------------------------- image grids
-def make_grid(images, nrow: int = 8, padding: int = 1, pad_value: float = 1.0) -> np.ndarray:
-    """Tile (B, C, H, W) images in [-1, 1] into one array for ``imshow``.
-
-    Returns (rows*(H+p)+p, nrow*(W+p)+p) for C = 1 and (..., ..., 3) for C = 3, with values
-    mapped to [0, 1]; ``pad_value`` is in the images' scale ([-1, 1]).
-    """
-    x = images.detach().float().cpu() if torch.is_tensor(images) else torch.as_tensor(
-        np.asarray(images), dtype=torch.float32)
-    if x.dim() == 3:
-        x = x[:, None]
-    if x.dim() != 4 or x.shape[1] not in (1, 3) or len(x) == 0:
-        raise ValueError(f"images must have shape (B, 1 or 3, H, W) with B > 0, got {tuple(x.shape)}")
-    check_int("nrow", nrow, 1)
-    check_int("padding", padding, 0)
-    b, c, h, w = x.shape
-    ncol = min(int(nrow), b)
-    nrows = math.ceil(b / ncol)
-    p = int(padding)
-    grid = torch.full((c, nrows * (h + p) + p, ncol * (w + p) + p), float(pad_value))
-    for i in range(b):
-        r, q = divmod(i, ncol)
-        grid[:, p + r * (h + p): p + r * (h + p) + h, p + q * (w + p): p + q * (w + p) + w] = x[i]
-    grid = ((grid.clamp(-1, 1) + 1) / 2).numpy()
-    return grid[0] if c == 1 else grid.transpose(1, 2, 0)
-
-
-def show_images(images, nrow: int = 8, ax=None, title: str | None = None, padding: int = 1,
-                cmap: str = "gray_r"):
-    """Draw a grid of (B, C, H, W) images in [-1, 1] on ``ax`` (or a new one); return the axes.
-
-    Greyscale uses ``gray_r`` by default: background (-1) white, strokes (+1) black, as the
-    digits are written on paper.
-    """
-    grid = make_grid(images, nrow=nrow, padding=padding, pad_value=0.0)
-    if ax is None:
-        ax = plt.subplots(figsize=(0.45 * min(nrow, len(images)) + 0.5,
-                                   0.45 * math.ceil(len(images) / nrow) + 0.5))[1]
-    if grid.ndim == 2:
-        ax.imshow(grid, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
-    else:
-        ax.imshow(grid, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title)
-    return ax
+                  test_labels=yte.to(dev), size=size)

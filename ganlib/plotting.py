@@ -1,16 +1,18 @@
-"""Plotting helpers: samples, densities, 2D discriminator/critic contours, loss curves.
+"""Plotting helpers: samples, densities, 2D discriminator/critic contours, loss curves, image grids.
 
 Each function draws on a given ``ax`` (or a new one) and returns the axes, so chapters can
-compose figures; none calls ``plt.show()``.
+compose figures; none calls ``plt.show()``. :func:`make_grid` returns the tiled array itself.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from . import checks
 from .data import GaussianMixture
 
 
@@ -35,10 +37,8 @@ def _finish_2d(ax, title: str | None):
 def plot_samples_2d(samples, ax=None, target: GaussianMixture | None = None, title: str | None = None,
                     s: float = 3.0, alpha: float = 0.4, color: str = "C0", label: str | None = None):
     """Scatter (n, 2) samples; mark the target's modes with crosses if given."""
+    x = checks.check_shape("samples", _np(samples), ("n", 2))
     ax = _ax(ax)
-    x = _np(samples)
-    if x.ndim != 2 or x.shape[1] != 2:
-        raise ValueError(f"samples must have shape (n, 2), got {x.shape}")
     ax.scatter(x[:, 0], x[:, 1], s=s, alpha=alpha, color=color, label=label, rasterized=True)
     if target is not None:
         ax.scatter(target.means[:, 0], target.means[:, 1], marker="x", color="k", s=30,
@@ -65,10 +65,11 @@ def plot_density_1d(xs, densities: dict[str, np.ndarray], samples=None, ax=None,
 
 
 def grid_2d(extent: Sequence[float], resolution: int = 120):
-    """A (res*res, 2) float32 grid over extent = (xmin, xmax, ymin, ymax) and its meshes."""
+    """A (res^2, 2) float32 grid over extent (xmin, xmax, ymin, ymax) and its meshes (res, res)."""
     xmin, xmax, ymin, ymax = extent
-    if not (xmax > xmin and ymax > ymin):
-        raise ValueError(f"extent must be (xmin, xmax, ymin, ymax) with max > min, got {extent}")
+    xmin, xmax = checks.check_interval("extent's x range", xmin, xmax)
+    ymin, ymax = checks.check_interval("extent's y range", ymin, ymax)
+    resolution = checks.check_int("resolution", resolution, 2)
     gx, gy = np.meshgrid(np.linspace(xmin, xmax, resolution), np.linspace(ymin, ymax, resolution))
     pts = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
     return pts, gx, gy
@@ -108,6 +109,54 @@ def plot_history(history, keys: Sequence[str] = ("d_loss", "g_loss"), ax=None,
         ax.axhline(y, color="k", ls="--", lw=1, label=label)
     ax.set_xlabel("step")
     ax.legend(frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+# ----------------------------------------------------------------------------- image grids
+def make_grid(images, nrow: int = 8, padding: int = 1, pad_value: float = 1.0) -> np.ndarray:
+    """Tile images (B, C, H, W), C = 1 or 3, or (B, H, W), in [-1, 1] into one array for imshow.
+
+    With ncol = min(nrow, B) tiles a row, R = ceil(B / ncol) rows and p = ``padding``, returns
+    (R (H + p) + p, ncol (W + p) + p) for C = 1 and (..., ..., 3) for C = 3, values mapped to
+    [0, 1]; ``pad_value`` is in the images' scale ([-1, 1]). Tensors or arrays.
+    """
+    x = images.detach().float().cpu() if torch.is_tensor(images) else torch.as_tensor(
+        np.asarray(images), dtype=torch.float32)
+    if x.dim() == 3:
+        x = x[:, None]
+    checks.check_tensor("images", x, dims=4)
+    checks.check_option("number of channels", x.shape[1], (1, 3))
+    nrow, p = checks.check_int("nrow", nrow), checks.check_int("padding", padding, 0)
+    b, c, h, w = x.shape
+    ncol = min(nrow, b)
+    nrows = math.ceil(b / ncol)
+    grid = torch.full((c, nrows * (h + p) + p, ncol * (w + p) + p), float(pad_value))
+    for i in range(b):
+        r, q = divmod(i, ncol)
+        grid[:, p + r * (h + p): p + r * (h + p) + h, p + q * (w + p): p + q * (w + p) + w] = x[i]
+    grid = ((grid.clamp(-1, 1) + 1) / 2).numpy()
+    return grid[0] if c == 1 else grid.transpose(1, 2, 0)
+
+
+def show_images(images, nrow: int = 8, ax=None, title: str | None = None, padding: int = 1,
+                cmap: str = "gray_r"):
+    """Draw a grid of (B, C, H, W) images in [-1, 1] on ``ax`` (or a new one); return the axes.
+
+    Greyscale uses ``gray_r`` by default: background (-1) white, strokes (+1) black, as the
+    digits are written on paper.
+    """
+    grid = make_grid(images, nrow=nrow, padding=padding, pad_value=0.0)
+    if ax is None:
+        ax = plt.subplots(figsize=(0.45 * min(nrow, len(images)) + 0.5,
+                                   0.45 * math.ceil(len(images) / nrow) + 0.5))[1]
+    if grid.ndim == 2:
+        ax.imshow(grid, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+    else:
+        ax.imshow(grid, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
     if title:
         ax.set_title(title)
     return ax

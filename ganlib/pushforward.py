@@ -23,13 +23,14 @@ import torch
 import torch.nn.functional as F
 from scipy import stats
 
-from .data import _check_n, _device_of
-from .checks import check_int
+from . import checks
+from .data import _device_of
 
 
 def uniform(n: int, generator: torch.Generator | None = None, device=None, eps: float = 0.0) -> torch.Tensor:
-    """U(eps, 1 - eps) samples of shape (n,), float64 for accurate tails."""
-    n = _check_n(n)
+    """U(eps, 1 - eps) samples of shape (n,), float64 for accurate tails (0 <= eps < 1/2)."""
+    n = checks.check_int("n", n)
+    eps = checks.check_probability("eps", eps)
     u = torch.rand(n, generator=generator, device=_device_of(generator, device), dtype=torch.float64)
     return u.clamp(eps, 1 - eps) if eps > 0 else u
 
@@ -49,13 +50,12 @@ def bisection_icdf(cdf: Callable[[torch.Tensor], torch.Tensor], lo: float, hi: f
     to be a CDF: any continuous increasing function on [lo, hi] is inverted on its range
     (:class:`MonotoneFlow1d` uses this for g = f^{-1}).
     """
-    if not hi > lo:
-        raise ValueError(f"need hi > lo, got lo={lo!r}, hi={hi!r}")
-    check_int("iters", iters, 1)
+    lo, hi = checks.check_interval("bracket", lo, hi)
+    iters = checks.check_int("iters", iters)
 
     def icdf(u: torch.Tensor) -> torch.Tensor:
-        a = torch.full_like(u, float(lo))
-        b = torch.full_like(u, float(hi))
+        a = torch.full_like(u, lo)
+        b = torch.full_like(u, hi)
         for _ in range(iters):
             m = 0.5 * (a + b)
             below = cdf(m) < u
@@ -71,7 +71,7 @@ def box_muller(n: int, generator: torch.Generator | None = None, device=None) ->
 
     R = sqrt(-2 log U1) and Theta = 2 pi U2; (R cos Theta, R sin Theta) is standard normal.
     """
-    n = _check_n(n)
+    n = checks.check_int("n", n)
     dev = _device_of(generator, device)
     u1 = 1.0 - torch.rand(n, generator=generator, device=dev, dtype=torch.float64)  # in (0, 1]
     u2 = torch.rand(n, generator=generator, device=dev, dtype=torch.float64)
@@ -93,11 +93,8 @@ def gumbel_max(logits: torch.Tensor, n: int, generator: torch.Generator | None =
 
     ``logits`` has shape (K,); returns (n,) int64 indices in [0, K).
     """
-    if not torch.is_tensor(logits) or logits.dim() != 1 or logits.numel() < 1:
-        raise ValueError(f"logits must be a non-empty 1D tensor, got {logits!r}")
-    if not torch.isfinite(logits).all():
-        raise ValueError("logits must be finite")
-    n = _check_n(n)
+    checks.points("logits", checks.check_tensor("logits", logits, dims=1), allow_1d=True)  # finite
+    n = checks.check_int("n", n)
     g = gumbel((n, logits.numel()), generator, logits.device)
     return torch.argmax(logits.to(torch.float64)[None, :] + g, dim=1)
 
@@ -111,12 +108,8 @@ def pushforward_log_density(base_log_prob: Callable[[torch.Tensor], torch.Tensor
     (it is vectorized with torch.func.vmap, so it must be vmap-compatible); ``base_log_prob``
     maps (n, d) -> (n,) (an (n, 1) result is accepted for d = 1). Returns (n,).
     """
-    if not torch.is_tensor(y):
-        raise TypeError(f"y must be a torch.Tensor, got {type(y).__name__}")
-    squeeze = y.dim() == 1
-    yy = y[:, None] if squeeze else y
-    if yy.dim() != 2:
-        raise ValueError(f"y must have shape (n,) or (n, d), got {tuple(y.shape)}")
+    y = checks.check_tensor("y", y, dims=(1, 2))
+    yy = y[:, None] if y.dim() == 1 else y                               # (n, d)
     n = yy.shape[0]
     x = torch.func.vmap(g_inverse)(yy)                                  # (n, d)
     jac = torch.func.vmap(torch.func.jacrev(g_inverse))(yy)             # (n, d, d)
@@ -124,9 +117,8 @@ def pushforward_log_density(base_log_prob: Callable[[torch.Tensor], torch.Tensor
     base = base_log_prob(x)
     if base.dim() == 2 and base.shape[1] == 1:
         base = base[:, 0]
-    if tuple(base.shape) != (n,):
-        # Guard against silent broadcasting of an (n, d) or (n, 1) result against (n,).
-        raise ValueError(f"base_log_prob must return shape ({n},), got {tuple(base.shape)}")
+    # Guard against silent broadcasting of an (n, d) or (n, 1) result against (n,).
+    checks.check_shape("base_log_prob(x)", base, (n,))
     return base + logabsdet
 
 
@@ -139,13 +131,10 @@ def binned_chi2_test(samples, cdf: Callable[[np.ndarray], np.ndarray], edges) ->
     points to an array of probabilities. Bins should have n P_j >= 5 for the chi-square
     approximation to hold.
     """
-    x = np.asarray(samples.detach().cpu() if torch.is_tensor(samples) else samples,
-                   dtype=np.float64).ravel()
-    e = np.asarray(edges, dtype=np.float64).ravel()
-    if x.size < 1:
-        raise ValueError("samples must be non-empty")
-    if e.size < 2 or not np.all(np.diff(e) > 0):
-        raise ValueError(f"edges must be at least 2 strictly increasing values, got {e}")
+    x = checks.points("samples", samples, allow_1d=True).ravel()
+    e = checks.points("edges", edges, min_n=2, allow_1d=True).ravel()
+    if not np.all(np.diff(e) > 0):
+        raise ValueError(f"edges must be strictly increasing, got {e}")
     full = np.concatenate([[-np.inf], e, [np.inf]])
     counts = np.histogram(x, bins=full)[0].astype(np.float64)                  # (len(e) + 1,)
     cum = np.concatenate([[0.0], np.asarray(cdf(e), dtype=np.float64).ravel(), [1.0]])
@@ -166,10 +155,9 @@ def categorical_chi2_test(draws, probs) -> tuple[float, float]:
 
     Returns (statistic, p-value) with K - 1 degrees of freedom.
     """
+    p = checks.all_positive("probs", checks.probability_vector("probs", probs))
+    checks.check_int("number of categories", p.size, 2)
     k_draws = np.asarray(draws.detach().cpu() if torch.is_tensor(draws) else draws).ravel()
-    p = np.asarray(probs.detach().cpu() if torch.is_tensor(probs) else probs, dtype=np.float64).ravel()
-    if p.size < 2 or np.any(p <= 0) or not np.isclose(p.sum(), 1.0, rtol=1e-6):
-        raise ValueError(f"probs must have >= 2 positive entries summing to 1, got {p}")
     if k_draws.size < 1 or k_draws.min() < 0 or k_draws.max() >= p.size:
         raise ValueError(f"draws must be non-empty integers in [0, {p.size})")
     counts = np.bincount(k_draws.astype(np.int64), minlength=p.size).astype(np.float64)
@@ -201,15 +189,12 @@ class MonotoneFlow1d(torch.nn.Module):
 
     def __init__(self, n_tanh: int = 8, centers=None, slope: float = 3.0):
         super().__init__()
-        check_int("n_tanh", n_tanh, 0)
-        if not (isinstance(slope, (int, float)) and math.isfinite(slope) and slope > 0):
-            raise ValueError(f"slope must be a positive finite number, got {slope!r}")
-        k = int(n_tanh)
+        k = checks.check_int("n_tanh", n_tanh, 0)
+        slope = checks.check_positive("slope", slope)
         if centers is None:
             centers = torch.linspace(-2.0, 2.0, k) if k > 1 else torch.zeros(k)
         centers = torch.as_tensor(centers, dtype=torch.float64).reshape(-1).sort().values
-        if centers.numel() != k:
-            raise ValueError(f"centers must have n_tanh={k} entries, got {centers.numel()}")
+        checks.check_shape("centers", centers, (k,))
         dt = torch.float64
         self.slope = float(slope)
         self.register_buffer("c", centers.clone())                            # knots c_k, (K,)
@@ -218,14 +203,12 @@ class MonotoneFlow1d(torch.nn.Module):
         self.log_w = torch.nn.Parameter(torch.full((k,), -1.0, dtype=dt))   # w_k = exp(log_w_k)
         self.log_u = torch.nn.Parameter(torch.full((2 if k else 0,), -1.0, dtype=dt))  # (u_-, u_+)
 
-    def _check(self, x: torch.Tensor) -> torch.Tensor:
-        if not torch.is_tensor(x) or x.dim() != 1:
-            raise ValueError(f"x must be a 1D tensor of shape (n,), got {getattr(x, 'shape', x)!r}")
-        return x.to(torch.float64)
-
     def g_inverse(self, x: torch.Tensor) -> torch.Tensor:
         """z = f(x) = g^{-1}(x); (n,) -> (n,)."""
-        x = self._check(x)
+        return self._f(checks.check_tensor("x", x, dims=1).to(torch.float64))
+
+    def _f(self, x: torch.Tensor) -> torch.Tensor:
+        """f(x) for a float64 tensor (n,): the kernel of g_inverse (no checks)."""
         z = self.log_a.exp() * x + self.b
         if self.c.numel():
             s = self.slope
@@ -234,9 +217,8 @@ class MonotoneFlow1d(torch.nn.Module):
             z = z + u[1] * F.softplus(s * (x - self.c[-1])) / s - u[0] * F.softplus(s * (self.c[0] - x)) / s
         return z
 
-    def log_abs_det(self, x: torch.Tensor) -> torch.Tensor:
-        """log f'(x) = log |d g^{-1}/dx|; (n,) -> (n,)."""
-        x = self._check(x)
+    def _log_df(self, x: torch.Tensor) -> torch.Tensor:
+        """log f'(x) = log |d g^{-1}/dx| for a float64 tensor (n,) (no checks)."""
         d = self.log_a.exp().expand(x.shape)
         if self.c.numel():
             s = self.slope
@@ -248,8 +230,9 @@ class MonotoneFlow1d(torch.nn.Module):
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """log p_theta(x) = log N(f(x); 0, 1) + log f'(x); (n,) -> (n,)."""
-        z = self.g_inverse(x)
-        return -0.5 * z * z - 0.5 * math.log(2 * math.pi) + self.log_abs_det(x)
+        x = checks.check_tensor("x", x, dims=1).to(torch.float64)
+        z = self._f(x)
+        return -0.5 * z * z - 0.5 * math.log(2 * math.pi) + self._log_df(x)
 
     def cdf(self, x: torch.Tensor) -> torch.Tensor:
         """P_theta(X <= x) = Phi(f(x)), since f is increasing; (n,) -> (n,)."""
@@ -261,20 +244,20 @@ class MonotoneFlow1d(torch.nn.Module):
 
         The bracket [lo, hi] starts at [-1, 1] and doubles until f(lo) <= min z, max z <= f(hi).
         """
-        z = self._check(z)
+        z = checks.check_tensor("z", z, dims=1).to(torch.float64)
         lo, hi = -1.0, 1.0
         for _ in range(64):
-            ends = self.g_inverse(torch.tensor([lo, hi], dtype=torch.float64, device=z.device))
+            ends = self._f(torch.tensor([lo, hi], dtype=torch.float64, device=z.device))
             if ends[0] <= z.min() and z.max() <= ends[1]:
                 break
             lo, hi = 2 * lo, 2 * hi
         else:
             raise ValueError("could not bracket f^{-1}(z): f is too flat in the tails")
-        return bisection_icdf(self.g_inverse, lo, hi, iters=60 + int(math.log2(hi)))(z)
+        return bisection_icdf(self._f, lo, hi, iters=60 + int(math.log2(hi)))(z)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n draws x = g(z), z ~ N(0, 1); (n,) float64."""
-        n = _check_n(n)
+        n = checks.check_int("n", n)
         z = torch.randn(n, generator=generator, dtype=torch.float64, device=self.b.device)
         return self.forward(z)
 
@@ -287,7 +270,7 @@ def fit_by_mle(model: torch.nn.Module, x: torch.Tensor, max_iter: int = 200) -> 
     """
     from .train import check_finite
 
-    check_int("max_iter", max_iter, 1)
+    max_iter = checks.check_int("max_iter", max_iter)
     opt = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=max_iter, history_size=20,
                             line_search_fn="strong_wolfe", tolerance_grad=1e-10, tolerance_change=1e-14)
     history: list[float] = []

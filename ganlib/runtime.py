@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import checks
+
 DEFAULT_SEED = 0
 _SCALES = ("cpu", "gpu")
 _DEVICES = ("cpu", "cuda")
@@ -27,8 +29,7 @@ def get_device(prefer: str | None = None) -> torch.device:
     name = prefer if prefer is not None else os.environ.get("GANLIB_DEVICE")
     if name is None or name == "":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name not in _DEVICES:
-        raise ValueError(f"unknown device {name!r}; choose one of: {', '.join(_DEVICES)}")
+    name = checks.check_choice("device", name, _DEVICES)
     if name == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but torch.cuda.is_available() is False")
     return torch.device(name)
@@ -44,9 +45,7 @@ def get_seed(seed: int | None = None) -> int:
             seed = int(raw)
         except ValueError:
             raise ValueError(f"GANLIB_SEED must be an integer, got {raw!r}") from None
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+    return checks.check_int("seed", seed, 0)
 
 
 def seed_everything(seed: int | None = None) -> int:
@@ -62,9 +61,7 @@ def get_scale(device: torch.device | None = None) -> str:
     """"gpu" when running on CUDA (or ``GANLIB_SCALE=gpu``), else "cpu"."""
     forced = os.environ.get("GANLIB_SCALE", "")
     if forced:
-        if forced not in _SCALES:
-            raise ValueError(f"GANLIB_SCALE={forced!r}; choose one of: {', '.join(_SCALES)}")
-        return forced
+        return checks.check_choice("GANLIB_SCALE", forced, _SCALES)
     device = get_device() if device is None else torch.device(device)
     return "gpu" if device.type == "cuda" else "cpu"
 
@@ -88,8 +85,7 @@ def set_threads(n: int | None = None) -> int:
         except AttributeError:  # pragma: no cover - macOS/Windows
             n = os.cpu_count() or 1
         n = max(1, min(n, 8))
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"thread count must be a positive integer, got {n!r}")
+    n = checks.check_int("thread count", n)
     torch.set_num_threads(n)
     return n
 

@@ -24,43 +24,23 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import checks, divergences
 from .nets import MLP
 from .train import History, check_finite
-from .checks import check_int
 
 LOG2PI = math.log(2 * math.pi)
 
 
-def _check_tensor(name: str, t) -> torch.Tensor:
-    if not torch.is_tensor(t):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-    return t
-
-
 # --------------------------------------------------------------------------- Gaussian pieces
-def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag e^logvar) || N(0, I)) = 1/2 sum_i (mu_i^2 + sigma_i^2 - 1 - log sigma_i^2).
-
-    ``mu`` and ``logvar`` are (..., d); the result is (...), summed over the last axis, in nats.
-    (The source's eq. (5.3) has ``+ log sigma_i^2``; that sign is wrong, see the VAE chapter.)
-    """
-    mu, logvar = _check_tensor("mu", mu), _check_tensor("logvar", logvar)
-    if mu.shape != logvar.shape:
-        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} "
-                         f"and {tuple(logvar.shape)}")
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
-
-
+# The KL term KL(q(z | x) || N(0, I)) is ganlib.divergences.kl_to_standard_normal.
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor,
                    generator: torch.Generator | None = None) -> torch.Tensor:
     """z = mu + sigma * eps with eps ~ N(0, I) and sigma = exp(logvar / 2); (..., d) -> (..., d).
 
     The randomness sits in eps, so z is a differentiable function of (mu, logvar).
     """
-    mu, logvar = _check_tensor("mu", mu), _check_tensor("logvar", logvar)
-    if mu.shape != logvar.shape:
-        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} "
-                         f"and {tuple(logvar.shape)}")
+    mu, logvar = checks.check_tensor("mu", mu), checks.check_tensor("logvar", logvar)
+    checks.same_shape("mu", mu, "logvar", logvar)
     eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + torch.exp(0.5 * logvar) * eps
 
@@ -70,7 +50,7 @@ def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, logvar) -> torch.Tens
 
     ``logvar`` is a tensor broadcastable to ``x`` or a float (a shared log-variance).
     """
-    x, mean = _check_tensor("x", x), _check_tensor("mean", mean)
+    x, mean = checks.check_tensor("x", x), checks.check_tensor("mean", mean)
     logvar = torch.as_tensor(logvar, dtype=x.dtype, device=x.device)
     return -0.5 * (LOG2PI + logvar + (x - mean).pow(2) / logvar.exp()).sum(-1)
 
@@ -84,6 +64,8 @@ class Autoencoder(nn.Module):
 
     def __init__(self, data_dim: int, latent_dim: int, width: int = 256, depth: int = 2):
         super().__init__()
+        data_dim = checks.check_int("data_dim", data_dim)
+        latent_dim = checks.check_int("latent_dim", latent_dim)
         self.encoder = MLP(data_dim, latent_dim, width, depth, "relu")
         self.decoder = MLP(latent_dim, data_dim, width, depth, "relu")
         self.data_dim, self.latent_dim = data_dim, latent_dim
@@ -106,8 +88,8 @@ class VAE(nn.Module):
 
     def __init__(self, data_dim: int, latent_dim: int, width: int = 256, depth: int = 2):
         super().__init__()
-        check_int("data_dim", data_dim)
-        check_int("latent_dim", latent_dim)
+        data_dim = checks.check_int("data_dim", data_dim)
+        latent_dim = checks.check_int("latent_dim", latent_dim)
         self.encoder = MLP(data_dim, 2 * latent_dim, width, depth, "relu")
         self.decoder = MLP(latent_dim, data_dim, width, depth, "relu")
         self.data_dim, self.latent_dim = data_dim, latent_dim
@@ -127,7 +109,7 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """x = H(z), z ~ N(0, I_d): (n, data_dim)."""
-        n = check_int("n", n)
+        n = checks.check_int("n", n)
         device = next(self.parameters()).device
         return self.decode(torch.randn(n, self.latent_dim, generator=generator, device=device))
 
@@ -141,13 +123,12 @@ def vae_loss(x: torch.Tensor, x_hat: torch.Tensor, mu: torch.Tensor, logvar: tor
     decoder N(x_hat, s^2 I) this equals 2 s^2 (-ELBO) + const when ``lam`` = 2 s^2.
     Returns (loss, reconstruction term, KL term), each a batch mean.
     """
-    if not (isinstance(lam, (int, float)) and lam >= 0):
-        raise ValueError(f"lam must be a non-negative number, got {lam!r}")
-    if x.shape[0] != x_hat.shape[0] or x.numel() != x_hat.numel():
-        raise ValueError(f"x and x_hat must hold the same batch, got {tuple(x.shape)} and "
-                         f"{tuple(x_hat.shape)}")
+    lam = checks.check_positive("lam", lam, allow_zero=True)
+    x = checks.check_shape("x", checks.check_tensor("x", x), ("B", "n", ...))
+    x_hat = checks.check_shape("x_hat", checks.check_tensor("x_hat", x_hat), ("B", "n", ...))
+    checks.same_shape("x.flatten(1)", x.flatten(1), "x_hat.flatten(1)", x_hat.flatten(1))
     rec = (x_hat.flatten(1) - x.flatten(1)).pow(2).sum(1).mean()
-    kl = kl_to_standard_normal(mu, logvar).mean()
+    kl = divergences.kl_to_standard_normal(mu, logvar).mean()
     return rec + lam * kl, rec, kl
 
 
@@ -157,8 +138,9 @@ def train_vae(model: VAE, data: torch.Tensor, steps: int, batch_size: int = 128,
     """Minimize :func:`vae_loss` with Adam on minibatches of ``data`` (N, ...); returns a History
     with ``loss``, ``rec`` and ``kl`` (means since the last log). Raises DivergenceError on NaN.
     """
-    steps = check_int("steps", steps)
-    batch_size = check_int("batch_size", batch_size)
+    steps = checks.check_int("steps", steps)
+    batch_size = checks.check_int("batch_size", batch_size)
+    log_every = checks.check_int("log_every", log_every)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history = History()
     buf = []
@@ -191,14 +173,9 @@ class LinearGaussianModel:
     """
 
     def __init__(self, W, b, s: float):
-        self.W = torch.as_tensor(W, dtype=torch.float64)
-        self.b = torch.as_tensor(b, dtype=torch.float64)
-        if self.W.dim() != 2 or self.b.shape != (self.W.shape[0],):
-            raise ValueError(f"W must be (n, d) and b (n,), got {tuple(self.W.shape)} and "
-                             f"{tuple(self.b.shape)}")
-        if not s > 0:
-            raise ValueError(f"s must be positive, got {s!r}")
-        self.s = float(s)
+        self.W = checks.check_shape("W", torch.as_tensor(W, dtype=torch.float64), ("n", "d"))
+        self.b = checks.check_shape("b", torch.as_tensor(b, dtype=torch.float64), (self.W.shape[0],))
+        self.s = checks.check_positive("s", s)
         self.n, self.d = self.W.shape
 
     def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
@@ -228,12 +205,12 @@ class LinearGaussianModel:
         trace = (v * (self.W**2).sum(0)).sum(-1)
         expected = -0.5 * self.n * (LOG2PI + 2 * math.log(self.s)) \
             - (resid.pow(2).sum(-1) + trace) / (2 * self.s**2)
-        return expected - kl_to_standard_normal(q_mean, q_logvar)
+        return expected - divergences.kl_to_standard_normal(q_mean, q_logvar)
 
     def log_weights(self, x: torch.Tensor, q_mean: torch.Tensor, q_logvar: torch.Tensor, k: int,
                     generator: torch.Generator | None = None) -> torch.Tensor:
         """log w_j = log p(x, z_j) - log q(z_j | x), z_j ~ q i.i.d.; x (B, n) -> (k, B)."""
-        k = check_int("k", k)
+        k = checks.check_int("k", k)
         z = reparameterize(q_mean.expand(k, *q_mean.shape), q_logvar.expand(k, *q_logvar.shape),
                            generator)                                        # (k, B, d)
         return self.log_joint(x, z) - gaussian_log_prob(z, q_mean, q_logvar)
@@ -244,23 +221,11 @@ def iwae_bound(log_w: torch.Tensor) -> torch.Tensor:
 
     E[L_K] <= log p(x), increases with K and E[L_1] is the ELBO (Burda et al. 2016, Thm 1).
     """
-    log_w = _check_tensor("log_w", log_w)
-    if log_w.dim() == 0 or log_w.shape[0] < 1:
-        raise ValueError(f"log_w must have shape (K, ...) with K >= 1, got {tuple(log_w.shape)}")
+    log_w = checks.check_shape("log_w", checks.check_tensor("log_w", log_w), ("K", ...))
     return torch.logsumexp(log_w, 0) - math.log(log_w.shape[0])
 
 
 # --------------------------------------------------------------------------- gradient estimators
-def _check_mu_sigma(mu, sigma):
-    mu, sigma = _check_tensor("mu", mu), _check_tensor("sigma", sigma)
-    if mu.shape != sigma.shape or mu.dim() != 1:
-        raise ValueError(f"mu and sigma must be 1D of the same shape, got {tuple(mu.shape)} and "
-                         f"{tuple(sigma.shape)}")
-    if not bool((sigma > 0).all()):
-        raise ValueError(f"sigma must be positive, got {sigma}")
-    return mu.detach(), sigma.detach()
-
-
 def reparameterization_gradients(f: Callable[[torch.Tensor], torch.Tensor], mu: torch.Tensor,
                                  sigma: torch.Tensor, n: int,
                                  generator: torch.Generator | None = None):
@@ -269,8 +234,9 @@ def reparameterization_gradients(f: Callable[[torch.Tensor], torch.Tensor], mu: 
     With z = mu + sigma * eps: grad_mu = f'(z), grad_sigma = f'(z) * eps (elementwise).
     ``f`` maps (n, d) -> (n,). Returns two (n, d) tensors; their means are the estimates.
     """
-    mu, sigma = _check_mu_sigma(mu, sigma)
-    n = check_int("n", n)
+    mu, sigma = checks.check_tensor("mu", mu, dims=1), checks.check_tensor("sigma", sigma, dims=1)
+    checks.same_shape("mu", mu, "sigma", checks.all_positive("sigma", sigma))
+    mu, sigma, n = mu.detach(), sigma.detach(), checks.check_int("n", n)
     m = mu.expand(n, -1).clone().requires_grad_(True)      # (n, d): one copy per sample
     s = sigma.expand(n, -1).clone().requires_grad_(True)
     eps = torch.randn(m.shape, generator=generator, dtype=mu.dtype, device=mu.device)
@@ -286,8 +252,9 @@ def score_function_gradients(f: Callable[[torch.Tensor], torch.Tensor], mu: torc
 
     Only values of f are used (f need not be differentiable). Returns two (n, d) tensors.
     """
-    mu, sigma = _check_mu_sigma(mu, sigma)
-    n = check_int("n", n)
+    mu, sigma = checks.check_tensor("mu", mu, dims=1), checks.check_tensor("sigma", sigma, dims=1)
+    checks.same_shape("mu", mu, "sigma", checks.all_positive("sigma", sigma))
+    mu, sigma, n = mu.detach(), sigma.detach(), checks.check_int("n", n)
     m = mu.expand(n, -1).clone().requires_grad_(True)
     s = sigma.expand(n, -1).clone().requires_grad_(True)
     with torch.no_grad():

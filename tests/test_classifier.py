@@ -70,3 +70,5 @@ def test_bad_input(clf8):
         clf8.predict(torch.zeros(2, 1, 16, 16))
     with pytest.raises(TypeError):
         clf8.features([[0.0]])
+    with pytest.raises(ValueError, match="choose one of: 8, 16, 32"):
+        classifier.DigitClassifier(12)

@@ -38,11 +38,27 @@ def test_mixture_2d_log_prob_matches_scipy():
 
 def test_mixture_sampling_frequencies_and_moments():
     mix = data.mixture_1d(means=(-2.0, 2.0), stds=(0.5, 0.5), weights=(0.3, 0.7))
-    x, labels = mix.sample(20000, gen(1), return_labels=True)
+    x, labels = mix.sample_with_labels(20000, gen(1))
     assert x.shape == (20000, 1) and x.dtype == torch.float32 and labels.shape == (20000,)
+    assert labels.dtype == torch.int64 and set(labels.unique().tolist()) == {0, 1}
     assert abs(labels.float().mean().item() - 0.7) < 0.015
     assert abs(x.mean().item() - mix.mean()[0]) < 0.05
     assert stats.kstest(x[:, 0].numpy(), mix.cdf).pvalue > 1e-3
+
+
+def test_sample_and_sample_with_labels_draw_the_same_points():
+    gm = data.GaussianMixture(means=[[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], stds=[0.5, 1.0, 0.2],
+                              weights=[0.2, 0.3, 0.5])
+    x, labels = gm.sample_with_labels(5000, gen(6))
+    assert torch.equal(gm.sample(5000, gen(6)), x)            # same random numbers, x only
+    assert torch.is_tensor(gm.sample(3, gen(0)))              # one return type
+    # each point lies near the mean of its own component, at that component's scale
+    for k, s in enumerate(gm.stds):
+        r = (x[labels == k] - torch.as_tensor(gm.means[k], dtype=torch.float32)).norm(dim=1).numpy()
+        # ||x - m_k|| / s_k is chi with 2 degrees of freedom
+        assert stats.kstest(r / s, stats.chi(2).cdf).pvalue > 1e-3
+    freq = torch.bincount(labels, minlength=3).double() / 5000
+    assert torch.allclose(freq, torch.tensor(gm.weights), atol=0.025)
 
 
 def test_ring_parameters_and_shapes():
@@ -86,6 +102,11 @@ def test_latent_shape():
     lambda: data.GaussianMixture(means=[0.0, 1.0], stds=1.0, weights=[0.5, 0.6]),
     lambda: data.mixture_1d().sample(0),
     lambda: data.mixture_1d().sample(2.5),
+    lambda: data.mixture_1d().sample_with_labels(-1),
+    lambda: data.GaussianMixture(means=[0.0, 1.0], stds=[1.0, np.inf], weights=[0.5, 0.5]),
+    lambda: data.GaussianMixture(means=[0.0, 1.0], stds=1.0, weights=[0.5, 0.5, 0.0]),
+    lambda: data.mixture_1d().log_prob(np.array([np.nan])),
+    lambda: data.swiss_roll(10, scale=0.0),
     lambda: data.mixture_1d().log_prob(np.zeros((3, 2))),
     lambda: data.ring().cdf(np.zeros(3)),
     lambda: data.ring(n_modes=0),

@@ -1,10 +1,12 @@
-"""ganlib.divergences: closed forms and the identity V(D*, G) = 2 JSD - log 4."""
+"""ganlib.divergences: closed forms, the identity V(D*, G) = 2 JSD - log 4, discrete and
+empirical measures."""
 import math
 
 import numpy as np
 import pytest
 import torch
-from scipy import stats
+from scipy import special, stats
+from torch.distributions import Normal, kl_divergence
 
 from ganlib import divergences as dv
 from ganlib import data
@@ -114,5 +116,107 @@ def test_mixture_densities_plug_in():
 
 
 def test_bad_interval_raises():
-    with pytest.raises(ValueError, match="hi > lo"):
-        dv.js_divergence_1d(normal(0, 1), normal(0, 1), 1.0, -1.0)
+    for f in (dv.js_divergence_1d, dv.kl_divergence_1d):
+        with pytest.raises(ValueError, match="lo < hi"):
+            f(normal(0, 1), normal(0, 1), 1.0, -1.0)
+    with pytest.raises(ValueError, match="lo < hi"):
+        dv.gan_value_1d(lambda x: 0.5 + 0 * x, normal(0, 1), normal(0, 1), 0.0, float("nan"))
+    # infinite limits are allowed for the quadratures (where q does not underflow before p)
+    kl = dv.kl_divergence_1d(normal(0, 1), normal(0, 2), -np.inf, np.inf)
+    assert math.isclose(kl, math.log(2) + 1 / 8 - 1 / 2, rel_tol=1e-8)
+
+
+# ----------------------------------------------------------------------------- the VAE's KL
+def test_kl_to_standard_normal_matches_torch_and_kl_normal():
+    g = torch.Generator().manual_seed(0)
+    mu = torch.randn(7, 3, generator=g, dtype=torch.float64)
+    logvar = torch.randn(7, 3, generator=g, dtype=torch.float64)
+    ours = dv.kl_to_standard_normal(mu, logvar)
+    ref = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(-1)
+    torch.testing.assert_close(ours, ref)
+    torch.testing.assert_close(ours, dv.kl_normal(mu, logvar.exp(), torch.zeros_like(mu),
+                                                  torch.ones_like(mu)))
+    # the source's sign (+ log sigma^2) does not match unless log sigma^2 = 0
+    wrong = 0.5 * (mu**2 + logvar.exp() - 1 + logvar).sum(-1)
+    assert (wrong - ref).abs().max() > 0.1
+    assert dv.kl_to_standard_normal(torch.zeros(4), torch.zeros(4)).item() == 0.0
+
+
+def test_kl_to_standard_normal_bad_input():
+    with pytest.raises(ValueError, match="same shape"):
+        dv.kl_to_standard_normal(torch.zeros(2, 3), torch.zeros(2, 2))
+    with pytest.raises(TypeError):
+        dv.kl_to_standard_normal([0.0], [0.0])
+
+
+# ----------------------------------------------------------------------------- discrete measures
+def test_kl_and_js_discrete_against_scipy_and_closed_forms():
+    rng = np.random.default_rng(0)
+    p, q = rng.dirichlet(np.ones(6)), rng.dirichlet(np.ones(6))
+    assert math.isclose(dv.kl_discrete(p, q), special.rel_entr(p, q).sum(), rel_tol=1e-12)
+    m = 0.5 * (p + q)
+    js = 0.5 * special.rel_entr(p, m).sum() + 0.5 * special.rel_entr(q, m).sum()
+    assert math.isclose(dv.js_discrete(p, q), js, rel_tol=1e-12)
+    assert math.isclose(dv.js_discrete(p, q), dv.js_discrete(q, p), rel_tol=1e-12)
+    assert dv.kl_discrete(p, p) == 0.0 and dv.js_discrete(p, p) == 0.0
+    # Bernoulli(a) vs Bernoulli(b) as vectors (a, 1 - a): the closed form of js_bernoulli
+    assert math.isclose(dv.js_discrete([0.1, 0.9], [0.6, 0.4]), dv.js_bernoulli(0.1, 0.6), rel_tol=1e-12)
+    # 0 log 0 = 0; p > 0 = q gives inf; disjoint supports give JS = log 2
+    assert math.isclose(dv.kl_discrete([0.5, 0.5, 0.0], [0.25, 0.25, 0.5]), math.log(2), rel_tol=1e-12)
+    assert dv.kl_discrete([0.5, 0.5, 0.0], [1.0, 0.0, 0.0]) == math.inf
+    assert math.isclose(dv.js_discrete([0.3, 0.7, 0, 0], [0, 0, 0.5, 0.5]), math.log(2), rel_tol=1e-12)
+    # tensors are accepted
+    assert math.isclose(dv.kl_discrete(torch.tensor(p), torch.tensor(q)), dv.kl_discrete(p, q))
+
+
+def test_kl_to_uniform():
+    assert dv.kl_to_uniform(np.full(10, 7)) == pytest.approx(0.0, abs=1e-12)
+    one = np.eye(10)[3] * 50
+    assert dv.kl_to_uniform(one) == pytest.approx(math.log(10))
+    assert dv.kl_to_uniform([1, 1, 0, 0]) == pytest.approx(math.log(2))
+    c = np.array([3.0, 1.0, 0.0])
+    assert dv.kl_to_uniform(c) == pytest.approx(dv.kl_discrete(c / 4, np.full(3, 1 / 3)), rel=1e-12)
+    assert dv.kl_to_uniform(c) == pytest.approx(0.75 * math.log(2.25) + 0.25 * math.log(0.75), rel=1e-12)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: dv.kl_discrete([0.5, 0.6], [0.5, 0.5]), "p must be K non-negative numbers summing to 1"),
+    (lambda: dv.js_discrete([0.5, 0.5], [1.0, 0.0, 0.0]), "q must be 2 non-negative"),
+    (lambda: dv.kl_discrete([1.5, -0.5], [0.5, 0.5]), "p must be"),
+    (lambda: dv.kl_discrete([[0.5, 0.5]], [[0.5, 0.5]]), "1-D"),
+    (lambda: dv.kl_discrete([np.nan, 1.0], [0.5, 0.5]), "finite"),
+    (lambda: dv.kl_to_uniform([0, 0]), "counts must be non-negative with a positive sum"),
+    (lambda: dv.kl_to_uniform([2, -1]), "counts"),
+    (lambda: dv.empirical_divergences(np.zeros((3, 2)), np.zeros((3, 3))), "same dimension"),
+    (lambda: dv.empirical_divergences([0.0], [0.0], decimals=-1), "decimals"),
+])
+def test_discrete_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# ----------------------------------------------------------------------------- empirical measures
+def test_empirical_divergences_parallel_lines():
+    u = torch.linspace(0, 1, 101)[:, None]
+    p0 = torch.cat([torch.zeros_like(u), u], 1)
+    for th in (-0.7, 0.25):
+        div = dv.empirical_divergences(p0, torch.cat([torch.full_like(u, th), u], 1))
+        assert div["js"] == pytest.approx(math.log(2), abs=1e-12)
+        assert div["kl"] == math.inf and div["reverse_kl"] == math.inf
+    same = dv.empirical_divergences(p0, p0)
+    assert same["js"] == pytest.approx(0.0, abs=1e-12) and same["kl"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_empirical_divergences_known_values():
+    # P uniform on {0, 1}, Q uniform on {0, 1, 2, 3}: KL(P||Q) = log 2, KL(Q||P) = inf
+    d = dv.empirical_divergences([0.0, 1.0], [0.0, 1.0, 2.0, 3.0])
+    assert d["kl"] == pytest.approx(math.log(2))
+    assert d["reverse_kl"] == math.inf
+    m = np.array([3 / 8, 3 / 8, 1 / 8, 1 / 8])
+    js = 0.5 * np.sum([0.5, 0.5] * np.log(np.array([0.5, 0.5]) / m[:2])) + \
+        0.5 * np.sum(0.25 * np.log(0.25 / m))
+    assert d["js"] == pytest.approx(js)
+    # repeated points are one atom with more mass; rounding merges points closer than 10^-decimals
+    d2 = dv.empirical_divergences([0.0, 0.0, 1.0], [0.0, 1.0 + 1e-14])
+    assert d2["kl"] == pytest.approx(dv.kl_discrete([2 / 3, 1 / 3], [0.5, 0.5]), rel=1e-12)
+    assert d2["js"] == pytest.approx(dv.js_discrete([2 / 3, 1 / 3], [0.5, 0.5]), rel=1e-12)

@@ -121,8 +121,19 @@ def test_bad_input_raises():
             dual.primal_objective(torch.zeros(3, dtype=torch.float64), pr, pf, C)
         with pytest.raises(ValueError, match="C must be a positive"):
             dual.solve_dual(pr, pf, C)
-    with pytest.raises(ValueError, match="same number of features"):
+    with pytest.raises(ValueError, match="same dimension"):
         dual.primal_objective(torch.zeros(3, dtype=torch.float64), pr, pf[:, :2], 1.0)
+    with pytest.raises(ValueError, match=r"w must have shape \(3,\)"):
+        dual.primal_gradient(torch.zeros(4, dtype=torch.float64), pr, pf, 1.0)
+    with pytest.raises(ValueError, match=r"lam_real must have shape \(60,\)"):
+        dual.recover_w(torch.full((59,), 0.5, dtype=torch.float64), torch.full((50,), 0.5, dtype=torch.float64), pr, pf, 1.0)
+    with pytest.raises(ValueError, match="box"):
+        dual.binary_entropy(torch.tensor([0.5, float("nan")]))
+    with pytest.raises(TypeError, match="lam_fake"):
+        dual.dual_gradient(torch.full((60,), 0.5, dtype=torch.float64), np.full(50, 0.5), pr, pf, 1.0)
+    for eta in (0.0, 1.5):
+        with pytest.raises(ValueError, match="step_size"):
+            dual.solve_dual(pr, pf, 1.0, step_size=eta)
     with pytest.raises(ValueError, match="shape"):
         dual.features(torch.zeros(3), "linear")
     with pytest.raises(ValueError, match="bandwidth"):

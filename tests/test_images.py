@@ -1,4 +1,4 @@
-"""Tests for ganlib.images: the digits split, scaling, resizing, batches, grids, MNIST reader."""
+"""Tests for ganlib.images: the digits split, scaling, resizing, batches, MNIST reader."""
 import gzip
 
 import numpy as np
@@ -73,27 +73,10 @@ def test_bad_input_raises(d16):
         images.load_digits(12)
     with pytest.raises(ValueError, match="positive integer"):
         d16.batch(0)
-    with pytest.raises(ValueError, match="shape"):
-        images.make_grid(torch.zeros(4, 2, 8, 8))
-    with pytest.raises(ValueError, match="nrow"):
-        images.make_grid(torch.zeros(4, 1, 8, 8), nrow=0)
-
-
-def test_make_grid_layout():
-    x = torch.stack([torch.full((1, 2, 3), v) for v in (-1.0, 0.0, 1.0)])   # (3, 1, 2, 3)
-    g = images.make_grid(x, nrow=2, padding=1, pad_value=0.0)
-    assert g.shape == (2 * 3 + 1, 2 * 4 + 1)
-    assert g[1, 1] == 0.0 and g[1, 5] == 0.5 and g[4, 1] == 1.0    # tiles mapped to [0, 1]
-    assert g[0, 0] == 0.5                                            # padding at value 0 -> 0.5
-    rgb = images.make_grid(torch.zeros(2, 3, 4, 4), nrow=2)
-    assert rgb.shape == (6, 11, 3)
-
-
-def test_show_images_draws():
-    import matplotlib
-    matplotlib.use("Agg")
-    ax = images.show_images(torch.zeros(5, 1, 8, 8), nrow=3, title="t")
-    assert ax.get_title() == "t" and len(ax.images) == 1
+    with pytest.raises(ValueError, match="4 dimensions"):
+        images.resize(torch.zeros(1, 8, 8), 16)
+    with pytest.raises(ValueError, match="size must be a positive integer"):
+        images.resize(torch.zeros(1, 1, 8, 8), 0)
 
 
 def _write_idx(path, arr):

@@ -90,7 +90,7 @@ def test_bisection_icdf_inverts_known_cdf():
     # error bound (hi - lo) / 2**iters
     coarse = pf.bisection_icdf(lambda t: torch.special.ndtr(t), -10.0, 10.0, iters=10)
     assert np.abs(coarse(u).numpy() - stats.norm.ppf(u.numpy())).max() <= 20 / 2**10
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="bracket needs finite lo < hi"):
         pf.bisection_icdf(lambda t: t, 1.0, 0.0)
     with pytest.raises(ValueError):
         pf.bisection_icdf(lambda t: t, 0.0, 1.0, iters=0)
@@ -131,8 +131,10 @@ def test_gumbel_max_rejects_bad_logits():
         pf.gumbel_max(torch.zeros(2, 2), 10)
     with pytest.raises(ValueError):
         pf.gumbel_max(torch.tensor([0.0, float("nan")]), 10)
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):
         pf.gumbel_max([0.0, 1.0], 10)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        pf.gumbel_max(torch.tensor([0.0, float("inf")]), 10)
     with pytest.raises(ValueError):
         pf.gumbel_max(torch.zeros(3), 0)
 
@@ -165,6 +167,10 @@ def test_categorical_chi2_test_values_and_errors():
         pf.categorical_chi2_test(np.array([0, 2]), [0.5, 0.5])
     with pytest.raises(ValueError):
         pf.categorical_chi2_test(np.array([0, 1]), [0.6, 0.6])
+    with pytest.raises(ValueError, match="probs must be positive"):
+        pf.categorical_chi2_test(np.array([0, 1]), [1.0, 0.0])
+    with pytest.raises(ValueError, match="number of categories"):
+        pf.categorical_chi2_test(np.array([0, 0]), [1.0])
 
 
 # --- the monotone flow ------------------------------------------------------------------------

@@ -22,8 +22,14 @@ def test_bad_seed_env(monkeypatch, raw):
 
 @pytest.mark.parametrize("seed", [-1, True, 1.0])
 def test_bad_seed_argument(seed):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         runtime.get_seed(seed)
+
+
+def test_seed_from_negative_env(monkeypatch):
+    monkeypatch.setenv("GANLIB_SEED", "-3")
+    with pytest.raises(ValueError, match="seed must be a non-negative integer, got -3"):
+        runtime.get_seed()
 
 
 def test_seed_everything_is_reproducible():
@@ -64,7 +70,7 @@ def test_threads(monkeypatch):
         monkeypatch.setenv("GANLIB_THREADS", "many")
         with pytest.raises(ValueError, match="GANLIB_THREADS"):
             runtime.set_threads()
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="thread count must be a positive integer"):
             runtime.set_threads(0)
     finally:
         torch.set_num_threads(before)
