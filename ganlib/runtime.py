@@ -1,12 +1,14 @@
-"""Runtime choices shared by every chapter: device, seed, scale and threads.
+"""Runtime choices shared by every chapter: device, seed and threads.
 
 Nothing here runs at import time; a chapter calls :func:`setup` once in its first cell.
 
 * ``GANLIB_SEED``   (int, default 0): the seed every chapter starts from.
 * ``GANLIB_DEVICE`` ("cpu" or "cuda", optional): force a device; by default CUDA is used
   when available.
-* ``GANLIB_SCALE``  ("cpu" or "gpu", optional): force the training scale; by default it
-  follows the device, so one notebook trains small on a laptop CPU and fuller on a GPU.
+
+There is one training scale for every device: each chapter runs the same configuration on a
+laptop CPU, in CI and on a GPU (where it only runs faster), so what the published book shows
+is what every reader runs.
 """
 from __future__ import annotations
 
@@ -20,7 +22,6 @@ import torch
 from . import checks
 
 DEFAULT_SEED = 0
-_SCALES = ("cpu", "gpu")
 _DEVICES = ("cpu", "cuda")
 
 
@@ -57,15 +58,6 @@ def seed_everything(seed: int | None = None) -> int:
     return seed
 
 
-def get_scale(device: torch.device | None = None) -> str:
-    """"gpu" when running on CUDA (or ``GANLIB_SCALE=gpu``), else "cpu"."""
-    forced = os.environ.get("GANLIB_SCALE", "")
-    if forced:
-        return checks.check_choice("GANLIB_SCALE", forced, _SCALES)
-    device = get_device() if device is None else torch.device(device)
-    return "gpu" if device.type == "cuda" else "cpu"
-
-
 def set_threads(n: int | None = None) -> int:
     """Limit torch's intra-op threads (default: ``GANLIB_THREADS``, else the cores this process
     may use, at most 8).
@@ -96,16 +88,7 @@ class Runtime:
 
     device: torch.device  # where tensors and models live
     seed: int             # the seed everything was seeded with
-    scale: str            # "cpu" (small, CI-sized runs) or "gpu" (fuller runs)
     threads: int          # torch intra-op threads
-
-    @property
-    def on_gpu(self) -> bool:
-        return self.scale == "gpu"
-
-    def pick(self, cpu, gpu):
-        """Return ``cpu`` at CPU scale and ``gpu`` at GPU scale (e.g. iteration counts)."""
-        return gpu if self.on_gpu else cpu
 
     def generator(self, offset: int = 0) -> torch.Generator:
         """A fresh torch.Generator on the runtime's device seeded with ``seed + offset``."""
@@ -115,24 +98,20 @@ class Runtime:
 
     def __str__(self) -> str:
         name = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu"
-        return (f"device={self.device} ({name}) | scale={self.scale} | seed={self.seed} | "
+        return (f"device={self.device} ({name}) | seed={self.seed} | "
                 f"threads={self.threads} | torch {torch.__version__}")
 
 
 def setup(seed: int | None = None, device: str | None = None, verbose: bool = True) -> Runtime:
-    """Pick the device, seed everything, set threads and the scale; print them.
+    """Pick the device, seed everything and set the threads; print them.
 
     Every chapter's first code cell calls this once.
     """
     dev = get_device(device)
     threads = set_threads()
     s = seed_everything(seed)
-    rt = Runtime(device=dev, seed=s, scale=get_scale(dev), threads=threads)
+    rt = Runtime(device=dev, seed=s, threads=threads)
     if verbose:
         print(rt)
     return rt
 
-
-def pick(cpu, gpu, device: torch.device | None = None):
-    """Module-level form of :meth:`Runtime.pick` for code that has no Runtime at hand."""
-    return gpu if get_scale(device) == "gpu" else cpu

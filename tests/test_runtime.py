@@ -1,4 +1,4 @@
-"""ganlib.runtime: seed, device, scale and threads come from arguments or the environment."""
+"""ganlib.runtime: seed, device and threads come from arguments or the environment."""
 import pytest
 import torch
 
@@ -49,18 +49,6 @@ def test_device_choice(monkeypatch):
             runtime.get_device("cuda")
 
 
-def test_scale(monkeypatch):
-    monkeypatch.delenv("GANLIB_SCALE", raising=False)
-    assert runtime.get_scale(torch.device("cpu")) == "cpu"
-    assert runtime.get_scale(torch.device("cuda")) == "gpu"
-    monkeypatch.setenv("GANLIB_SCALE", "gpu")
-    assert runtime.get_scale(torch.device("cpu")) == "gpu"
-    assert runtime.pick(1, 2) == 2
-    monkeypatch.setenv("GANLIB_SCALE", "huge")
-    with pytest.raises(ValueError, match="cpu, gpu"):
-        runtime.get_scale()
-
-
 def test_threads(monkeypatch):
     before = torch.get_num_threads()
     try:
@@ -78,10 +66,9 @@ def test_threads(monkeypatch):
 
 def test_setup_and_generators(monkeypatch, capsys):
     monkeypatch.setenv("GANLIB_THREADS", "1")
-    monkeypatch.delenv("GANLIB_SCALE", raising=False)
     rt = runtime.setup(seed=4, device="cpu")
     assert "seed=4" in capsys.readouterr().out
-    assert rt.seed == 4 and rt.scale == "cpu" and not rt.on_gpu and rt.pick(1, 2) == 1
+    assert rt.seed == 4 and rt.device.type == "cpu" and rt.threads == 1
     a = torch.randn(5, generator=rt.generator(1))
     b = torch.randn(5, generator=rt.generator(1))
     c = torch.randn(5, generator=rt.generator(2))
