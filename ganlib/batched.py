@@ -5,27 +5,25 @@ A :class:`BatchedLinear` holds S weight matrices stacked as (S, in, out) and com
     y_s = x_s W_s + b_s   for s = 1..S,   x (S, B, in) -> y (S, B, out),
 
 with one ``torch.baddbmm`` call, so S seeds cost one kernel launch per layer instead of S.
-Seeds never mix: the loss of the batched model is the SUM over seeds of each seed's loss,
-hence the gradient of seed s's parameters is the gradient of seed s's own loss, and Adam or
-RMSProp (elementwise updates) on the stacked parameters are exactly S separate optimizers.
-``tests/test_batched.py`` checks this against S separate ``nn.Linear`` MLPs.
 
-Training steps for any critic/discriminator loss (``loss_fn(v_real, v_fake)`` and
-``g_loss_fn(v_fake)`` on flat (N,) values that the player minimizes, e.g. from
-:mod:`ganlib.losses`, :mod:`ganlib.wgan`, ``ganlib.fdiv``) are :func:`critic_step` and
-:func:`generator_step`; :func:`per_seed_sum` turns a batch-mean loss into the sum over seeds.
+Training a batched model uses the same steps as one model, ``train.d_step`` and
+``train.g_step``, with the losses of :mod:`ganlib.losses` (or ``ganlib.fdiv``) applied to the
+flattened (S B,) scores. Every GAN loss is a sum of batch means (E_P[...] + E_Q[...]), so on
+the S B scores it is the mean over seeds of the per-seed losses, and the steps backpropagate
+``n_models(D) * loss`` = S * loss: exactly the SUM over seeds of each seed's own loss. Seeds
+never mix, hence the gradient of seed s's parameters is the gradient of seed s's own loss,
+and Adam or RMSProp (elementwise updates) on the stacked parameters are exactly S separate
+optimizers. ``tests/test_batched.py`` checks this against S separate ``nets.MLP``.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from . import wgan
+from .checks import check_choice, check_int
 from .nets import _ACTIVATIONS, MLP
-from .checks import check_int
 
 
 class BatchedLinear(nn.Module):
@@ -39,6 +37,7 @@ class BatchedLinear(nn.Module):
         super().__init__()
         for name, v in (("n_seeds", n_seeds), ("in_dim", in_dim), ("out_dim", out_dim)):
             check_int(name, v)
+        self.n_seeds = n_seeds
         bound = 1.0 / math.sqrt(in_dim)
         dev = generator.device if generator is not None else None
         w = (2 * torch.rand(n_seeds, in_dim, out_dim, generator=generator, device=dev) - 1) * bound
@@ -57,16 +56,14 @@ class BatchedMLP(nn.Module):
     """S independent MLPs, x (S, B, in_dim) -> (S, B, out_dim); the batched twin of ``nets.MLP``.
 
     Same layout as ``MLP(in_dim, out_dim, width, depth, activation)``: ``depth`` hidden layers
-    of ``width`` units. :meth:`from_mlps` copies S ``MLP``s in, :meth:`unbatch` copies seed s out.
+    of ``width`` units. :meth:`from_mlps` copies S ``MLP``s in.
     """
 
     def __init__(self, n_seeds: int, in_dim: int, out_dim: int, width: int = 128, depth: int = 3,
                  activation: str = "relu", generator: torch.Generator | None = None):
         super().__init__()
         check_int("depth", depth, 0)
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose one of: "
-                             f"{', '.join(_ACTIVATIONS)}")
+        check_choice("activation", activation, _ACTIVATIONS)
         check_int("width", width)
         dims = [in_dim] + [width] * depth
         layers: list[nn.Module] = []
@@ -103,65 +100,16 @@ class BatchedMLP(nn.Module):
                 bl.bias.copy_(torch.stack([ls[j].bias[None] for ls in lins]))
         return out.to(first[0].weight.device)
 
-    def unbatch(self, s: int) -> MLP:
-        """Seed ``s`` as a plain ``nets.MLP`` (a copy), e.g. to plot one critic's contour."""
-        if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < self.n_seeds:
-            raise ValueError(f"seed index must be in 0..{self.n_seeds - 1}, got {s!r}")
-        mlp = MLP(self.in_dim, self.out_dim, self.width, self.depth, self.activation)
-        lins = [m for m in mlp.net if isinstance(m, nn.Linear)]
-        with torch.no_grad():
-            for lin, bl in zip(lins, self.linears()):
-                lin.weight.copy_(bl.weight[s].t())
-                lin.bias.copy_(bl.bias[s, 0])
-        return mlp.to(self.linears()[0].weight.device)
+
+def is_batched(module) -> bool:
+    """True for S models stacked on a leading axis (:class:`BatchedMLP`, :class:`BatchedLinear`)."""
+    return isinstance(module, (BatchedMLP, BatchedLinear))
 
 
-def per_seed_sum(loss_fn: Callable, n_seeds: int, *values: torch.Tensor) -> torch.Tensor:
-    """sum_s loss_fn(values[s]) for a loss that is a mean over the batch: n_seeds * loss_fn(flat).
+def n_models(module) -> int:
+    """How many independent models ``module`` holds: ``n_seeds`` if batched, else 1.
 
-    Every GAN loss in the book is a sum of per-sample means (E_P[...] - E_Q[...]); on (S, B)
-    values flattened to (S B,) each mean is the average of the S per-seed means, so multiplying
-    by S gives the per-seed sum, whose gradient keeps the seeds separate.
+    ``train.d_step`` and ``train.g_step`` multiply the (batch-mean) loss by it before the
+    backward pass, which turns it into the sum over seeds of the per-seed losses.
     """
-    return n_seeds * loss_fn(*(v.reshape(-1) for v in values))
-
-
-def critic_step(D: BatchedMLP, G: BatchedMLP, opt_d: torch.optim.Optimizer, real: torch.Tensor,
-                z: torch.Tensor, loss_fn: Callable, lam: float = 0.0,
-                generator: torch.Generator | None = None, clip: float | None = None) -> torch.Tensor:
-    """One batched critic/discriminator update: minimize sum_s [loss_fn(D_s(x_s), D_s(G_s(z_s)))
-    + lam * GP_s]; then clip the weights to [-clip, clip] if ``clip`` is given.
-
-    ``real`` (S, B, d), ``z`` (S, B, k). The gradient penalty GP_s (one eps per seed and sample,
-    norm over the data axis) is added to the critic's loss only. Returns the detached per-seed
-    mean loss (without the penalty), a scalar.
-    """
-    with torch.no_grad():
-        fake = G(z)
-    n = D.n_seeds
-    loss = per_seed_sum(loss_fn, n, D(real), D(fake))
-    total = loss
-    if lam > 0:
-        total = total + n * wgan.gradient_penalty(D, real, fake, lam, generator, batch_dims=2)
-    opt_d.zero_grad(set_to_none=True)
-    total.backward()
-    opt_d.step()
-    if clip is not None:
-        wgan.clip_weights(D, clip)
-    return loss.detach() / n
-
-
-def generator_step(D: BatchedMLP, G: BatchedMLP, opt_g: torch.optim.Optimizer, z: torch.Tensor,
-                   loss_fn: Callable) -> torch.Tensor:
-    """One batched generator update: minimize sum_s g_loss(D_s(G_s(z_s))); D is not stepped."""
-    for p in D.parameters():
-        p.requires_grad_(False)
-    try:
-        loss = per_seed_sum(loss_fn, G.n_seeds, D(G(z)))
-        opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_g.step()
-    finally:
-        for p in D.parameters():
-            p.requires_grad_(True)
-    return loss.detach() / G.n_seeds
+    return module.n_seeds if is_batched(module) else 1

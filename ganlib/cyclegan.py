@@ -1,8 +1,9 @@
 """CycleGAN (Zhu et al. 2017): two generators, two discriminators, and a cycle-consistency term.
 
 Notation (the book's CycleGAN chapter): domains X and Y with data distributions mu and nu;
-``G_xy``: X -> Y and ``G_yx``: Y -> X are the generators, ``D_x`` and ``D_y`` the
-discriminators (they output a raw score, a logit for the BCE loss). The full objective
+``D_x`` and ``D_y`` are the discriminators (they output raw scores: one per image, or one per
+patch, a logit for the "gan" loss), ``G_xy``: X -> Y and ``G_yx``: Y -> X the generators.
+As everywhere in ganlib, D comes before G in argument lists. The full objective
 
     L(G_xy, G_yx, D_x, D_y) = L_GAN(G_xy, D_y) + L_GAN(G_yx, D_x) + lam_cyc L_cyc + lam_id L_id
 
@@ -11,8 +12,9 @@ discriminators (written below as losses that the discriminators minimize).
 
 Ingredients of the official recipe available here:
 
-* least-squares GAN losses (Mao et al. 2017): :func:`lsgan_discriminator_loss`,
-  :func:`lsgan_generator_loss`; the binary cross-entropy pair lives in :mod:`ganlib.losses`;
+* the least-squares GAN losses of Mao et al. 2017 (``"lsgan"``, the official choice) or the
+  binary cross-entropy pair (``"gan"``), both from :func:`ganlib.losses.get_loss`; the
+  patch scores are flattened to one score per patch before the loss;
 * :func:`cycle_loss`, the L1 cycle-consistency term, weight lam_cyc = 10 in the paper;
 * :func:`identity_loss`, ||G_xy(y) - y||_1, which asks a generator to leave an image that is
   already in its target domain unchanged;
@@ -35,60 +37,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from . import losses
-from .image_metrics import frechet_distance
+from . import checks, losses, nets
 from .checks import check_int
+from .metrics import frechet_distance
 
-
-def _check(name: str, t) -> torch.Tensor:
-    if not torch.is_tensor(t):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-    if t.numel() == 0:
-        raise ValueError(f"{name} is empty")
-    return t
-
-
-# --------------------------------------------------------------------------- adversarial losses
-def lsgan_discriminator_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-    """1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(y))^2]: the least-squares discriminator loss, D minimizes it.
-
-    ``real_scores`` is D(x) on data of D's domain, ``fake_scores`` is D(G(y)) on translated
-    samples (any shape). Targets 1 for real and 0 for fake (Mao et al. 2017, a=0, b=1).
-    """
-    real_scores, fake_scores = _check("real_scores", real_scores), _check("fake_scores", fake_scores)
-    return 0.5 * (real_scores - 1).pow(2).mean() + 0.5 * fake_scores.pow(2).mean()
-
-
-def lsgan_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
-    """1/2 E[(D(G(y)) - 1)^2]: the least-squares generator loss, G minimizes it (target c = 1)."""
-    fake_scores = _check("fake_scores", fake_scores)
-    return 0.5 * (fake_scores - 1).pow(2).mean()
-
-
-def _bce_d(real, fake):
-    return losses.discriminator_loss(real.reshape(-1), fake.reshape(-1))
-
-
-def _bce_g(fake):
-    return losses.generator_loss_nonsaturating(fake.reshape(-1))
-
-
-GAN_LOSSES = {
-    "lsgan": (lsgan_discriminator_loss, lsgan_generator_loss),
-    "bce": (_bce_d, _bce_g),
-}
-
-
-def gan_losses(kind: str) -> tuple[Callable, Callable]:
-    """(discriminator loss, generator loss) for ``kind`` in {"lsgan", "bce"}.
-
-    "bce" is the vanilla pair of eqs. (4.3)-(4.4) of Wang (2020) with the non-saturating
-    generator loss; "lsgan" is the least-squares pair used by the official CycleGAN code.
-    """
-    try:
-        return GAN_LOSSES[kind]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown GAN loss {kind!r}; choose one of: {', '.join(GAN_LOSSES)}") from None
+GAN_LOSS_NAMES = ("lsgan", "gan")
+"""The adversarial losses a CycleGAN can use (names of :func:`ganlib.losses.get_loss`)."""
 
 
 # --------------------------------------------------------------------------- reconstruction terms
@@ -100,10 +54,8 @@ def cycle_loss(x: torch.Tensor, x_cycled: torch.Tensor) -> torch.Tensor:
     lam_cyc = 10 comparable across image sizes; eq. (4.5) of Wang (2020) sums, i.e. it is
     m times this value.
     """
-    x, x_cycled = _check("x", x), _check("x_cycled", x_cycled)
-    if x.shape != x_cycled.shape:
-        raise ValueError(f"x and x_cycled must have the same shape, got {tuple(x.shape)} and "
-                         f"{tuple(x_cycled.shape)}")
+    checks.check_tensor("x", x), checks.check_tensor("x_cycled", x_cycled)
+    checks.same_shape("x", x, "x_cycled", x_cycled)
     return (x_cycled - x).abs().mean()
 
 
@@ -136,7 +88,7 @@ class ImagePool:
         return torch.randint(high, shape, generator=self.generator, device=dev)
 
     def query(self, fakes: torch.Tensor) -> torch.Tensor:
-        fakes = _check("fakes", fakes).detach()
+        fakes = checks.check_tensor("fakes", fakes).detach()
         if self.size == 0:
             return fakes
         out = []
@@ -161,7 +113,7 @@ class ImagePool:
 class CycleGANConfig:
     """Weights and switches of a CycleGAN run (printed at the start of each run)."""
 
-    gan_loss: str = "lsgan"   # "lsgan" (official) or "bce" (eqs. 4.3-4.4)
+    gan_loss: str = "lsgan"   # "lsgan" (official) or "gan" (BCE, eqs. 4.3-4.4 of Wang 2020)
     lam_cyc: float = 10.0     # weight of the cycle-consistency term (paper: 10)
     lam_id: float = 0.0       # weight of the identity term, in units of lam_cyc (paper: 0.5)
     pool_size: int = 50       # history of fakes shown to the discriminators (paper: 50; 0 = off)
@@ -169,31 +121,34 @@ class CycleGANConfig:
     betas: tuple = (0.5, 0.999)  # Adam betas (paper: (0.5, 0.999))
 
     def __post_init__(self):
-        gan_losses(self.gan_loss)
-        for name in ("lam_cyc", "lam_id", "lr"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or v < 0:
-                raise ValueError(f"{name} must be a non-negative number, got {v!r}")
+        checks.check_choice("gan_loss", self.gan_loss, GAN_LOSS_NAMES)
+        checks.check_positive("lam_cyc", self.lam_cyc, allow_zero=True)
+        checks.check_positive("lam_id", self.lam_id, allow_zero=True)
+        checks.check_positive("lr", self.lr)
+        check_int("pool_size", self.pool_size, 0)
 
 
 class CycleGAN(nn.Module):
     """The four networks and their two optimizers; :meth:`step` does one update of each side.
 
-    ``G_xy``: X -> Y, ``G_yx``: Y -> X, ``D_x`` scores X, ``D_y`` scores Y. Both generators
-    share one Adam optimizer (their losses are coupled by the cycle term), as do both
-    discriminators.
+    ``D_x`` scores X, ``D_y`` scores Y, ``G_xy``: X -> Y, ``G_yx``: Y -> X. Both
+    discriminators share one Adam optimizer, as do both generators (their losses are coupled
+    by the cycle term). ``loss`` is the :class:`ganlib.losses.GANLoss` named by
+    ``config.gan_loss``.
     """
 
-    def __init__(self, G_xy: nn.Module, G_yx: nn.Module, D_x: nn.Module, D_y: nn.Module,
+    def __init__(self, D_x: nn.Module, D_y: nn.Module, G_xy: nn.Module, G_yx: nn.Module,
                  config: CycleGANConfig = CycleGANConfig(),
                  generator: torch.Generator | None = None):
         super().__init__()
-        self.G_xy, self.G_yx, self.D_x, self.D_y = G_xy, G_yx, D_x, D_y
+        if not isinstance(config, CycleGANConfig):
+            raise TypeError(f"config must be a CycleGANConfig, got {type(config).__name__}")
+        self.D_x, self.D_y, self.G_xy, self.G_yx = D_x, D_y, G_xy, G_yx
         self.config = config
-        self.d_loss_fn, self.g_loss_fn = gan_losses(config.gan_loss)
-        self.opt_g = torch.optim.Adam(list(G_xy.parameters()) + list(G_yx.parameters()),
-                                      lr=config.lr, betas=config.betas)
+        self.loss = losses.get_loss(config.gan_loss)
         self.opt_d = torch.optim.Adam(list(D_x.parameters()) + list(D_y.parameters()),
+                                      lr=config.lr, betas=config.betas)
+        self.opt_g = torch.optim.Adam(list(G_xy.parameters()) + list(G_yx.parameters()),
                                       lr=config.lr, betas=config.betas)
         self.pool_x = ImagePool(config.pool_size, generator)   # fakes G_yx(y), shown to D_x
         self.pool_y = ImagePool(config.pool_size, generator)   # fakes G_xy(x), shown to D_y
@@ -203,17 +158,17 @@ class CycleGAN(nn.Module):
 
         Generators minimize  g_loss(D_y(G_xy(x))) + g_loss(D_x(G_yx(y)))
                              + lam_cyc [cyc(x, G_yx(G_xy(x))) + cyc(y, G_xy(G_yx(y)))]
-                             + lam_id lam_cyc [id(y, G_xy(y)) + id(x, G_yx(x))];
-        discriminators minimize d_loss(D_y(y), D_y(pool(G_xy(x)))) + d_loss(D_x(x), D_x(pool(G_yx(y)))).
+                             + lam_id lam_cyc [id(y, G_xy(y)) + id(x, G_yx(x))]
+        with both discriminators :func:`ganlib.nets.frozen`; then the discriminators minimize
+        d_loss(D_y(y), D_y(pool(G_xy(x)))) + d_loss(D_x(x), D_x(pool(G_yx(y)))). The losses
+        are those of ``self.loss``, on the scores flattened to one per image or patch.
         Returns the detached terms.
         """
         c = self.config
-        discs = list(self.D_x.parameters()) + list(self.D_y.parameters())
-        for p in discs:
-            p.requires_grad_(False)
-        try:
+        d_loss, g_loss = self.loss.d_loss, self.loss.g_loss
+        with nets.frozen(self.D_x, self.D_y):
             fake_y, fake_x = self.G_xy(x), self.G_yx(y)
-            adv = self.g_loss_fn(self.D_y(fake_y)) + self.g_loss_fn(self.D_x(fake_x))
+            adv = g_loss(self.D_y(fake_y).reshape(-1)) + g_loss(self.D_x(fake_x).reshape(-1))
             cyc = cycle_loss(x, self.G_yx(fake_y)) + cycle_loss(y, self.G_xy(fake_x))
             loss_g = adv + c.lam_cyc * cyc
             idt = torch.zeros((), device=x.device)
@@ -223,11 +178,9 @@ class CycleGAN(nn.Module):
             self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             self.opt_g.step()
-        finally:
-            for p in discs:
-                p.requires_grad_(True)
         fy, fx = self.pool_y.query(fake_y), self.pool_x.query(fake_x)
-        loss_d = self.d_loss_fn(self.D_y(y), self.D_y(fy)) + self.d_loss_fn(self.D_x(x), self.D_x(fx))
+        loss_d = (d_loss(self.D_y(y).reshape(-1), self.D_y(fy).reshape(-1))
+                  + d_loss(self.D_x(x).reshape(-1), self.D_x(fx).reshape(-1)))
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
@@ -236,16 +189,6 @@ class CycleGAN(nn.Module):
 
 
 # --------------------------------------------------------------------------- image networks
-def _check_images(name: str, x, channels: int, multiple: int) -> torch.Tensor:
-    if not torch.is_tensor(x):
-        raise TypeError(f"{name} must be a torch.Tensor of images, got {type(x).__name__}")
-    if x.dim() != 4 or x.shape[1] != channels or x.shape[2] % multiple or x.shape[3] % multiple \
-            or x.shape[2] == 0 or x.shape[3] == 0:
-        raise ValueError(f"{name} must have shape (B, {channels}, H, W) with H and W positive "
-                         f"multiples of {multiple}, got {tuple(x.shape)}")
-    return x
-
-
 class ResidualBlock(nn.Module):
     """x + [conv3x3 - InstanceNorm - ReLU - conv3x3 - InstanceNorm](x); shape preserved."""
 
@@ -281,7 +224,10 @@ class ResnetGenerator(nn.Module):
             nn.Conv2d(c, image_channels, 3, padding=1), nn.Tanh())                              # (B, C, H, W)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(_check_images("x", x, self.image_channels, 2))
+        checks.check_shape("x", checks.check_tensor("x", x), ("B", self.image_channels, "H", "W"))
+        if x.shape[2] % 2 or x.shape[3] % 2:
+            raise ValueError(f"x must have H and W positive multiples of 2, got {tuple(x.shape)}")
+        return self.net(x)
 
 
 class PatchDiscriminator(nn.Module):
@@ -304,18 +250,21 @@ class PatchDiscriminator(nn.Module):
             nn.Conv2d(2 * c, 1, 3, padding=1))                                                  # (B, 1, H/4, W/4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(_check_images("x", x, self.image_channels, 4))
+        checks.check_shape("x", checks.check_tensor("x", x), ("B", self.image_channels, "H", "W"))
+        if x.shape[2] % 4 or x.shape[3] % 4:
+            raise ValueError(f"x must have H and W positive multiples of 4, got {tuple(x.shape)}")
+        return self.net(x)
 
 
 # --------------------------------------------------------------------------- digit domains
 def invert(x: torch.Tensor) -> torch.Tensor:
     """Colour inversion of images in [-1, 1]: v -> -v (white strokes on black become black on white)."""
-    return -_check("x", x)
+    return -checks.check_tensor("x", x)
 
 
 def transpose(x: torch.Tensor) -> torch.Tensor:
     """Transposition of (..., H, W) images: pixel (i, j) moves to (j, i) (a reflection in the diagonal)."""
-    x = _check("x", x)
+    x = checks.check_tensor("x", x)
     if x.dim() < 2:
         raise ValueError(f"x must have at least two dimensions (..., H, W), got {tuple(x.shape)}")
     return x.transpose(-1, -2)
@@ -329,11 +278,8 @@ TRANSFORMS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 
 def get_transform(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The transform called ``name`` in :data:`TRANSFORMS`."""
-    try:
-        return TRANSFORMS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown transform {name!r}; choose one of: {', '.join(TRANSFORMS)}") from None
+    """The transform called ``name`` in :data:`TRANSFORMS`; ValueError listing them otherwise."""
+    return checks.lookup(TRANSFORMS, name, "transform")
 
 
 class DomainClassifier:
@@ -399,7 +345,8 @@ def translation_metrics(G: Callable[[torch.Tensor], torch.Tensor], source: torch
     G and G_back are networks (evaluated in eval mode) or plain functions such as
     :func:`invert`.
     """
-    source, target_ref = _check("source", source), _check("target_ref", target_ref)
+    source = checks.check_tensor("source", source)
+    target_ref = checks.check_tensor("target_ref", target_ref)
     for name, fn in (("G", G), ("G_back", G_back)):
         if fn is not None and not callable(fn):
             raise TypeError(f"{name} must be a network or a function of a batch, got {type(fn).__name__}")

@@ -23,24 +23,26 @@ Visin 2016).
 
 :class:`FastGANStep` is the same training step as :func:`ganlib.train.d_step` followed by
 :func:`ganlib.train.g_step`, organised for speed: data and noise in preallocated device
-buffers, losses accumulated on the device (no host synchronisation per step), and on CUDA
-TF32, bf16 autocast, channels_last and the whole step captured in one CUDA graph.
+buffers, losses accumulated on the device (no host synchronisation per step), and on CUDA,
+as explicit options scoped to its own step, TF32, bf16 autocast, channels_last buffers and
+the whole step captured in one CUDA graph. :func:`to_channels_last` converts the networks
+themselves, when the caller asks for it.
 """
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import losses
-from .train import check_finite
+from . import checks, losses, nets
 from .checks import check_int
+from .train import check_finite
 
 
 # ----------------------------------------------------------------------------- sizes
@@ -69,9 +71,7 @@ def zero_insert(x: torch.Tensor, stride: int) -> torch.Tensor:
     For s = 2 and a row [x1, x2, x3] this is [x1, 0, x2, 0, x3].
     """
     check_int("stride", stride, 1)
-    if not torch.is_tensor(x) or x.dim() not in (3, 4):
-        raise ValueError(f"x must be a (B, C, L) or (B, C, H, W) tensor, got "
-                         f"{getattr(x, 'shape', type(x).__name__)}")
+    checks.check_tensor("x", x, dims=(3, 4))
     spatial = x.shape[2:]
     out = x.new_zeros(*x.shape[:2], *[(n - 1) * stride + 1 for n in spatial])
     index = (slice(None), slice(None)) + tuple(slice(None, None, stride) for _ in spatial)
@@ -92,9 +92,8 @@ def conv_transpose_by_zero_insertion(x: torch.Tensor, weight: torch.Tensor, stri
     The output length is (i - 1) s + 1 + 2 (k - 1 - p) + output_padding - k + 1
     = (i - 1) s - 2p + k + output_padding.
     """
-    if not torch.is_tensor(weight) or weight.dim() != x.dim():
-        raise ValueError(f"weight must have shape (C_in, C_out, k{', k' if x.dim() == 4 else ''}),"
-                         f" got {getattr(weight, 'shape', None)}")
+    checks.check_tensor("x", x, dims=(3, 4))
+    checks.check_tensor("weight", weight, dims=x.dim())
     k = weight.shape[2]
     check_int("padding", padding, 0), check_int("output_padding", output_padding, 0)
     if padding > k - 1:
@@ -214,14 +213,31 @@ def init_weights(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-def dcgan_pair(cfg: DCGANConfig, device=None) -> tuple[DCGANGenerator, DCGANDiscriminator]:
-    """(G, D) for ``cfg``, initialised with :func:`init_weights` (draws from torch's global RNG)."""
+def dcgan_pair(cfg: DCGANConfig, device=None) -> tuple[DCGANDiscriminator, DCGANGenerator]:
+    """(D, G) for ``cfg``, initialised with :func:`init_weights` (draws from torch's global RNG).
+
+    G is built and initialised first, then D, so a seed gives the same networks whatever
+    order they are returned in.
+    """
     if not isinstance(cfg, DCGANConfig):
         raise TypeError(f"cfg must be a DCGANConfig, got {type(cfg).__name__}")
     G, D = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
     init_weights(G)
     init_weights(D)
-    return G.to(device), D.to(device)
+    return D.to(device), G.to(device)
+
+
+def to_channels_last(*modules: nn.Module) -> None:
+    """Store the 4D weights of ``modules`` channels_last (the layout tensor cores want), IN PLACE.
+
+    :class:`FastGANStep` formats only its own buffers; call this on the networks when they
+    should use that layout too (``python -m ganlib.bench dcgan`` does on CUDA).
+    """
+    for m in modules:
+        if not isinstance(m, nn.Module):
+            raise TypeError(f"to_channels_last() takes torch.nn.Modules, got {type(m).__name__}")
+    for m in modules:
+        m.to(memory_format=torch.channels_last)
 
 
 def adam(params, lr: float = 2e-4, beta1: float = 0.5, **kw) -> torch.optim.Adam:
@@ -230,6 +246,25 @@ def adam(params, lr: float = 2e-4, beta1: float = 0.5, **kw) -> torch.optim.Adam
 
 
 # ----------------------------------------------------------------------------- the fast step
+@contextmanager
+def _backend_flags(tf32: bool) -> Iterator[None]:
+    """TF32 matmuls and convolutions and cuDNN autotuning on inside the block (when ``tf32``),
+    the process's previous ``torch.backends`` flags restored on exit."""
+    if not tf32:
+        yield
+        return
+    saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+             torch.backends.cudnn.benchmark)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
+    try:
+        yield
+    finally:
+        (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+         torch.backends.cudnn.benchmark) = saved
+
+
 class FastGANStep:
     """``d_step`` then ``g_step`` of :mod:`ganlib.train`, arranged to keep the GPU busy.
 
@@ -237,60 +272,73 @@ class FastGANStep:
 
     * draw batch indices, the D-step latents and the G-step latents, in that order, from
       ``generator`` into preallocated buffers (``torch.randint(out=)``, ``torch.randn(out=)``);
-    * discriminator: minimize ``d_loss(D(real), D(G(z_d)))`` (G under no_grad);
-    * generator: minimize ``g_loss(D(G(z_g)))`` with D's parameters frozen;
+    * D: minimize ``d_loss(D(real), D(G(z_d)))`` (G under no_grad);
+    * G: minimize ``g_loss(D(G(z_g)))`` with D :func:`ganlib.nets.frozen`;
     * add both losses to device-side accumulators (no ``.item()``; :meth:`pop_losses`
       synchronises once per logging interval).
 
     That is the same computation, in the same order, as the plain loop; in fp32 on the
-    CPU the two give the same parameters (tested). On CUDA, by default, it also
+    CPU the two give the same parameters (tested). Four options, each None = "on when the
+    data are on CUDA" and True on a CPU a ValueError:
 
-    * allows TF32 matmuls/convolutions (``torch.backends`` flags, process-wide),
-    * runs the forward passes under bf16 autocast (batchnorm and the losses stay fp32),
-    * stores activations channels_last (the layout tensor cores want),
-    * captures the whole step (both forward/backward passes and both Adam updates) in one
-      CUDA graph after a few warm-up steps, replayed by :meth:`step`: one launch per step
-      instead of hundreds. Capture needs Adam with ``capturable=True`` and random numbers
-      from the default CUDA generator (``generator`` is then ignored; seed with
-      ``torch.manual_seed``). If capture fails the step runs eagerly, with a warning.
+    * ``tf32``: TF32 matmuls and convolutions and cuDNN autotuning
+      (``torch.backends.cuda.matmul.allow_tf32``, ``cudnn.allow_tf32``, ``cudnn.benchmark``),
+      switched on only while this object's step runs and restored afterwards (a CUDA graph
+      keeps the kernels it captured with them);
+    * ``amp``: the forward passes under bf16 autocast (batchnorm and the losses stay fp32);
+    * ``channels_last``: this object's data and batch buffers stored channels_last; the
+      networks are left as the caller made them (see :func:`to_channels_last`);
+    * ``graph``: the whole step (both forward/backward passes and both Adam updates)
+      captured in one CUDA graph after ``warmup`` eager steps, replayed by :meth:`step`: one
+      launch per step instead of hundreds. Capture needs Adam with ``capturable=True``
+      (``dcgan.adam(params, capturable=True)``) and draws its random numbers from the default
+      CUDA generator, so ``graph=True`` with a ``generator`` raises ValueError (seed with
+      ``torch.manual_seed``), and ``graph=None`` with a ``generator`` means no graph. If
+      capture fails the step runs eagerly, with a warning.
 
-    ``amp``, ``channels_last`` and ``graph`` default to "on when on CUDA"; asking for them
-    on a CPU raises ValueError.
+    The caller's modules, optimizers and data tensor are not modified other than by training.
     """
 
-    def __init__(self, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer,
-                 opt_d: torch.optim.Optimizer, data: torch.Tensor, batch_size: int, nz: int,
+    def __init__(self, D: nn.Module, G: nn.Module, opt_d: torch.optim.Optimizer,
+                 opt_g: torch.optim.Optimizer, data: torch.Tensor, batch_size: int, nz: int,
                  generator: torch.Generator | None = None,
-                 d_loss: Callable = losses.discriminator_loss,
-                 g_loss: Callable = losses.generator_loss_nonsaturating,
+                 d_loss: Callable = losses.gan_d_loss,
+                 g_loss: Callable = losses.nonsaturating_g_loss,
                  amp: bool | None = None, channels_last: bool | None = None,
-                 graph: bool | None = None, warmup: int = 3):
-        if not torch.is_tensor(data) or data.dim() != 4 or len(data) == 0:
-            raise ValueError(f"data must be a non-empty (N, C, H, W) tensor, got "
-                             f"{getattr(data, 'shape', type(data).__name__)}")
+                 graph: bool | None = None, tf32: bool | None = None, warmup: int = 3):
+        checks.check_tensor("data", data, dims=4)
         check_int("batch_size", batch_size, 1), check_int("nz", nz, 1), check_int("warmup", warmup, 1)
+        for name, m in (("D", D), ("G", G)):
+            if not isinstance(m, nn.Module):
+                raise TypeError(f"{name} must be a torch.nn.Module, got {type(m).__name__}")
+        if graph and generator is not None:
+            raise ValueError("graph=True draws random numbers from the default CUDA generator, so "
+                             "it cannot honour generator=; pass generator=None and seed with "
+                             "torch.manual_seed, or graph=False")
         dev = data.device
         cuda = dev.type == "cuda"
         flags = {}
-        for name, v in (("amp", amp), ("channels_last", channels_last), ("graph", graph)):
+        for name, v in (("amp", amp), ("channels_last", channels_last), ("graph", graph),
+                        ("tf32", tf32)):
             if v and not cuda:
                 raise ValueError(f"{name}=True needs CUDA data; the data are on {dev}")
             flags[name] = cuda if v is None else bool(v)
-        self.amp, self.channels_last, self.graph = flags["amp"], flags["channels_last"], flags["graph"]
-        self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
+        if graph is None and generator is not None:
+            flags["graph"] = False
+        self.amp, self.channels_last = flags["amp"], flags["channels_last"]
+        self.graph, self.tf32 = flags["graph"], flags["tf32"]
+        if self.graph:
+            for opt in (opt_d, opt_g):
+                if not all(g.get("capturable", False) for g in opt.param_groups):
+                    raise ValueError("graph=True needs optimizers built with capturable=True, "
+                                     "e.g. dcgan.adam(params, capturable=True)")
+        self.D, self.G, self.opt_d, self.opt_g = D, G, opt_d, opt_g
         self.d_loss, self.g_loss = d_loss, g_loss
         self.batch_size, self.nz, self.warmup = batch_size, nz, warmup
-        self.generator = None if self.graph else generator
+        self.generator = generator
         self.device = dev
         fmt = torch.channels_last if self.channels_last else torch.contiguous_format
-        if cuda:
-            torch.backends.cuda.matmul.allow_tf32 = True
-            torch.backends.cudnn.allow_tf32 = True
-            torch.backends.cudnn.benchmark = True
-        if self.channels_last:
-            G.to(memory_format=torch.channels_last)
-            D.to(memory_format=torch.channels_last)
-        self.data = data.contiguous(memory_format=fmt)
+        self.data = data.contiguous(memory_format=fmt)   # a copy only if the layout changes
         # preallocated buffers: every step writes into the same memory (a CUDA graph needs it)
         self.idx = torch.empty(batch_size, dtype=torch.long, device=dev)
         self.real = torch.empty((batch_size, *data.shape[1:]), dtype=data.dtype,
@@ -301,25 +349,19 @@ class FastGANStep:
         self.g_sum = torch.zeros((), device=dev)
         self.pending = 0            # steps accumulated since the last pop_losses
         self.steps = 0              # steps taken in total
-        self._d_params = list(D.parameters())
         self._cuda_graph = None
-        if self.graph:
-            for opt in (opt_g, opt_d):
-                if not all(g.get("capturable", False) for g in opt.param_groups):
-                    raise ValueError("graph=True needs optimizers built with capturable=True, "
-                                     "e.g. dcgan.adam(params, capturable=True)")
 
     def _autocast(self):
         return torch.autocast("cuda", dtype=torch.bfloat16) if self.amp else nullcontext()
 
     def _body(self) -> None:
-        G, D, B = self.G, self.D, self.batch_size
+        D, G, B = self.D, self.G, self.batch_size
         torch.randint(len(self.data), (B,), generator=self.generator, device=self.device,
                       out=self.idx)
         torch.index_select(self.data, 0, self.idx, out=self.real)
         torch.randn(B, self.nz, generator=self.generator, device=self.device, out=self.z_d)
         torch.randn(B, self.nz, generator=self.generator, device=self.device, out=self.z_g)
-        # discriminator: minimize d_loss(D(x), D(G(z_d))); G is not updated
+        # D: minimize d_loss(D(x), D(G(z_d))); G is not updated
         with self._autocast():
             with torch.no_grad():
                 fake = G(self.z_d)
@@ -327,16 +369,13 @@ class FastGANStep:
         self.opt_d.zero_grad(set_to_none=False)
         loss_d.backward()
         self.opt_d.step()
-        # generator: minimize g_loss(D(G(z_g))); D frozen so no D gradients are computed
-        for p in self._d_params:
-            p.requires_grad_(False)
-        with self._autocast():
-            loss_g = self.g_loss(D(G(self.z_g)).float())
-        self.opt_g.zero_grad(set_to_none=False)
-        loss_g.backward()
-        self.opt_g.step()
-        for p in self._d_params:
-            p.requires_grad_(True)
+        # G: minimize g_loss(D(G(z_g))); D frozen so no D gradients are computed
+        with nets.frozen(D):
+            with self._autocast():
+                loss_g = self.g_loss(D(G(self.z_g)).float())
+            self.opt_g.zero_grad(set_to_none=False)
+            loss_g.backward()
+            self.opt_g.step()
         self.d_sum += loss_d.detach()
         self.g_sum += loss_g.detach()
 
@@ -355,18 +394,19 @@ class FastGANStep:
         self._cuda_graph = graph
 
     def step(self) -> None:
-        """One discriminator and one generator update; no host synchronisation."""
-        if self.graph and self._cuda_graph is None:
-            try:
-                self._capture()
-            except Exception as err:  # pragma: no cover - GPU only
-                warnings.warn(f"CUDA graph capture failed ({err}); running the step eagerly")
-                self.graph = False
-                torch.cuda.synchronize()
-        if self._cuda_graph is not None:
-            self._cuda_graph.replay()
-        else:
-            self._body()
+        """One update of D and one of G; no host synchronisation."""
+        with _backend_flags(self.tf32):
+            if self.graph and self._cuda_graph is None:
+                try:
+                    self._capture()
+                except Exception as err:  # pragma: no cover - GPU only
+                    warnings.warn(f"CUDA graph capture failed ({err}); running the step eagerly")
+                    self.graph = False
+                    torch.cuda.synchronize()
+            if self._cuda_graph is not None:
+                self._cuda_graph.replay()
+            else:
+                self._body()
         self.steps += 1
         self.pending += 1
 

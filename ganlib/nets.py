@@ -1,10 +1,13 @@
-"""Small networks shared by the chapters: MLPs for generators, discriminators and critics."""
+"""Small networks shared by the chapters (MLPs for G, D and critics) and :func:`frozen`."""
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 from torch import nn
 
-from .checks import check_int
+from .checks import check_choice, check_int
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -28,9 +31,7 @@ class MLP(nn.Module):
         for name, v in (("in_dim", in_dim), ("out_dim", out_dim), ("width", width)):
             check_int(name, v)
         check_int("depth", depth, 0)
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose one of: "
-                             f"{', '.join(_ACTIVATIONS)}")
+        check_choice("activation", activation, _ACTIVATIONS)
         wrap = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda m: m)
         dims = [in_dim] + [width] * depth
         layers: list[nn.Module] = []
@@ -59,3 +60,26 @@ def mlp_discriminator(data_dim: int, width: int = 128, depth: int = 3,
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+@contextmanager
+def frozen(*modules: nn.Module) -> Iterator[None]:
+    """``with frozen(D): ...``: no parameter of ``modules`` requires a gradient inside the block.
+
+    The generator's update backpropagates through D, and freezing D means D's gradients are
+    neither computed nor left behind in ``p.grad``. On exit (also on an exception) every
+    parameter gets back the ``requires_grad`` flag it had before, so a parameter that the
+    caller had frozen stays frozen. A parameter shared by several modules is handled once.
+    """
+    for m in modules:
+        if not isinstance(m, nn.Module):
+            raise TypeError(f"frozen() takes torch.nn.Modules, got {type(m).__name__}")
+    params = list({id(p): p for m in modules for p in m.parameters()}.values())
+    saved = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(params, saved):
+            p.requires_grad_(flag)

@@ -25,10 +25,12 @@ Shapes: images are (B, C, R, R) with R = 4 * 2**stage; latent codes are (B, late
 The discriminator returns raw scores of shape (B,): a WGAN critic value, or a logit for the
 losses of :mod:`ganlib.losses`.
 
-PGGAN trains with the WGAN-GP loss (Gulrajani et al. 2017), taken from :mod:`ganlib.wgan`
-(``critic_loss``, ``generator_loss``, ``gradient_penalty``), plus one term of its own:
-:func:`drift_penalty` ``eps_drift * E[T(x)^2]`` on real samples, which keeps the critic's
-values near 0 and is added to the critic's loss (the critic minimizes it).
+PGGAN trains with the WGAN-GP loss (Gulrajani et al. 2017): ``losses.wgan_d_loss`` and
+``losses.wgan_g_loss``, with the penalty ``wgan.gradient_penalty``, plus one penalty of its
+own: :func:`drift_penalty` ``eps_drift * E[D(x)^2]`` on real samples, which keeps the critic's
+values near 0. Both penalties are added to the critic's loss (the critic minimizes it):
+``train.d_step(D, G, opt_d, real, z, losses.wgan_d_loss, penalty=lambda D, r, f:
+wgan.gradient_penalty(D, r, f) + pggan.drift_penalty(D, r, f))``.
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .losses import as_scores
+from . import checks
 from .checks import check_int
 
 __all__ = [
@@ -52,19 +54,10 @@ __all__ = [
 LRELU_SLOPE = 0.2
 
 
-def _check_images(name: str, x, dims: int = 4) -> None:
-    if not torch.is_tensor(x):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != dims:
-        raise ValueError(f"{name} must have {dims} dimensions (B, C, H, W), got shape "
-                         f"{tuple(x.shape)}")
-
-
 def he_constant(fan_in: int, gain: float = math.sqrt(2.0)) -> float:
     """c = gain / sqrt(fan_in): He et al.'s initialisation std, sqrt(2 / fan_in) for gain sqrt 2."""
     check_int("fan_in", fan_in)
-    if not gain > 0:
-        raise ValueError(f"gain must be positive, got {gain!r}")
+    gain = checks.check_positive("gain", gain)
     return gain / math.sqrt(fan_in)
 
 
@@ -130,12 +123,8 @@ def pixel_norm(a: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     ``a`` is (B, C, H, W) (each pixel's feature vector is normalized) or (B, C) (each row is
     normalized, e.g. the latent code). Returns a new tensor of the same shape.
     """
-    if not torch.is_tensor(a):
-        raise TypeError(f"a must be a torch.Tensor, got {type(a).__name__}")
-    if a.dim() not in (2, 4):
-        raise ValueError(f"a must have shape (B, C) or (B, C, H, W), got {tuple(a.shape)}")
-    if not eps >= 0:
-        raise ValueError(f"eps must be non-negative, got {eps!r}")
+    checks.check_tensor("a", a, dims=(2, 4))
+    eps = checks.check_positive("eps", eps, allow_zero=True)
     return a * torch.rsqrt(a.pow(2).mean(dim=1, keepdim=True) + eps)
 
 
@@ -160,11 +149,9 @@ def minibatch_std(x: torch.Tensor, group_size: int | None = None, eps: float = 1
     position. A collapsed group (identical samples) gets s = sqrt(eps), which the
     discriminator can tell from the spread of real batches.
     """
-    _check_images("x", x)
+    checks.check_tensor("x", x, dims=4)
     B = x.shape[0]
-    g = B if group_size is None else group_size
-    if isinstance(g, bool) or not isinstance(g, int) or g < 1:
-        raise ValueError(f"group_size must be a positive integer or None, got {group_size!r}")
+    g = B if group_size is None else check_int("group_size", group_size)
     if B % g != 0:
         raise ValueError(f"group_size={g} must divide the batch size {B}")
     y = x.reshape(B // g, g, *x.shape[1:])                       # (G, g, C, H, W)
@@ -187,14 +174,14 @@ class MinibatchStd(nn.Module):
 
 def upsample(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
     """Nearest-neighbour upsampling: (B, C, H, W) -> (B, C, factor H, factor W)."""
-    _check_images("x", x)
+    checks.check_tensor("x", x, dims=4)
     check_int("factor", factor)
     return F.interpolate(x, scale_factor=factor, mode="nearest")
 
 
 def downsample(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
     """Average pooling over factor x factor blocks: (B, C, H, W) -> (B, C, H/factor, W/factor)."""
-    _check_images("x", x)
+    checks.check_tensor("x", x, dims=4)
     check_int("factor", factor)
     if x.shape[-1] % factor or x.shape[-2] % factor:
         raise ValueError(f"image size {tuple(x.shape[-2:])} is not divisible by factor={factor}")
@@ -211,36 +198,27 @@ def _lrelu(x):
     return F.leaky_relu(x, LRELU_SLOPE)
 
 
-def _check_channels(channels) -> tuple[int, ...]:
-    channels = tuple(channels)
-    if len(channels) == 0:
-        raise ValueError("channels must list at least one width (the 4x4 stage)")
-    for i, c in enumerate(channels):
-        check_int(f"channels[{i}]", c)
-    return channels
-
-
 class _Growing(nn.Module):
-    """Shared stage/alpha checks of the growing networks."""
+    """What the growing networks share: ``channels`` (one width per stage) and (stage, alpha)."""
 
-    channels: tuple[int, ...]
+    def __init__(self, channels):
+        super().__init__()
+        self.channels = tuple(channels)
+        if len(self.channels) == 0:
+            raise ValueError("channels must list at least one width (the 4x4 stage)")
+        for i, c in enumerate(self.channels):
+            check_int(f"channels[{i}]", c)
 
     @property
     def n_stages(self) -> int:
         return len(self.channels)
 
-    @property
-    def max_resolution(self) -> int:
-        return resolution(self.n_stages - 1)
-
     def _stage_alpha(self, stage, alpha) -> tuple[int, float]:
-        stage = self.n_stages - 1 if stage is None else stage
-        if isinstance(stage, bool) or not isinstance(stage, int) or not 0 <= stage < self.n_stages:
+        """(stage, alpha) with stage None read as the last stage, both checked."""
+        stage = self.n_stages - 1 if stage is None else check_int("stage", stage, 0)
+        if stage >= self.n_stages:
             raise ValueError(f"stage must be an integer in 0..{self.n_stages - 1}, got {stage!r}")
-        alpha = float(alpha)
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must lie in [0, 1], got {alpha!r}")
-        return stage, alpha
+        return stage, checks.check_probability("alpha", alpha)
 
     def at(self, stage: int | None = None, alpha: float = 1.0) -> "AtStage":
         """A view of this network fixed at (stage, alpha) that shares its parameters."""
@@ -259,10 +237,9 @@ class ProgressiveGenerator(_Growing):
     """
 
     def __init__(self, latent_dim: int, channels, img_channels: int = 1):
-        super().__init__()
+        super().__init__(channels)
         check_int("latent_dim", latent_dim)
         check_int("img_channels", img_channels)
-        self.channels = _check_channels(channels)
         self.latent_dim, self.img_channels = latent_dim, img_channels
         c0 = self.channels[0]
         # Karras et al.'s code uses gain sqrt(2)/4 for the first dense layer (16 outputs per unit).
@@ -319,9 +296,10 @@ class ProgressiveDiscriminator(_Growing):
     """
 
     def __init__(self, channels, img_channels: int = 1, group_size: int | None = None):
-        super().__init__()
+        super().__init__(channels)
         check_int("img_channels", img_channels)
-        self.channels = _check_channels(channels)
+        if group_size is not None:
+            check_int("group_size", group_size)
         self.img_channels, self.group_size = img_channels, group_size
         c0 = self.channels[0]
         self.from_rgb = nn.ModuleList([EqualizedConv2d(img_channels, c, 1) for c in self.channels])
@@ -342,7 +320,7 @@ class ProgressiveDiscriminator(_Growing):
     def forward(self, x: torch.Tensor, stage: int | None = None, alpha: float = 1.0) -> torch.Tensor:
         """Read x at stage s: (1 - alpha) fromRGB_{s-1}(avgpool(x)) + alpha block_s(fromRGB_s(x))."""
         stage, alpha = self._stage_alpha(stage, alpha)
-        _check_images("x", x)
+        checks.check_tensor("x", x, dims=4)
         R = resolution(stage)
         if tuple(x.shape[1:]) != (self.img_channels, R, R):
             raise ValueError(f"stage {stage} expects images of shape (B, {self.img_channels}, "
@@ -411,16 +389,17 @@ class GrowthSchedule:
         return stage, (r / self.fade if r < self.fade else 1.0)
 
 
+def drift_penalty(D, real: torch.Tensor, fake: torch.Tensor,
+                  eps_drift: float = 1e-3) -> torch.Tensor:
+    """eps_drift * E[D(x)^2]: PGGAN's penalty keeping critic values near 0 (Karras et al. 2018).
 
-
-def drift_penalty(t_real: torch.Tensor, eps_drift: float = 1e-3) -> torch.Tensor:
-    """eps_drift * E[T(x)^2]: PGGAN's term keeping critic values near 0; the critic minimizes it.
-
-    ``t_real`` is T(x) on data, shape (B,) or (B, 1); Karras et al. use eps_drift = 0.001.
+    A penalty in the sense of the glossary, added to the critic's loss, which the critic
+    minimizes. ``real`` is a batch of data x (B, ...) and D(x) must be (B,) or (B, 1);
+    ``fake`` is not used (the penalty is on real samples only). Karras et al. use
+    eps_drift = 0.001. Returns a scalar.
     """
-    if not eps_drift >= 0:
-        raise ValueError(f"eps_drift must be non-negative, got {eps_drift!r}")
-    return eps_drift * as_scores("t_real", t_real).pow(2).mean()
+    eps_drift = checks.check_positive("eps_drift", eps_drift, allow_zero=True)
+    return eps_drift * checks.scores("d_real", D(real)).pow(2).mean()
 
 
 def real_images_at(x: torch.Tensor, stage: int, alpha: float = 1.0) -> torch.Tensor:
@@ -430,11 +409,9 @@ def real_images_at(x: torch.Tensor, stage: int, alpha: float = 1.0) -> torch.Ten
     a fade-in (alpha < 1), blended like the generator's output (Karras et al. 2018, sec. 3):
     (1 - alpha) * upsample(avgpool(x_R)) + alpha * x_R. Returns (B, C, R, R).
     """
-    _check_images("x", x)
+    checks.check_tensor("x", x, dims=4)
     R = resolution(stage)
-    alpha = float(alpha)
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha!r}")
+    alpha = checks.check_probability("alpha", alpha)
     S = x.shape[-1]
     if x.shape[-2] != S or S < R or S % R:
         raise ValueError(f"images of size {tuple(x.shape[-2:])} cannot be pooled to {R}x{R} "

@@ -77,6 +77,27 @@ def test_bad_input():
         toy.run_benchmark(seeds=0, progress=False)
     with pytest.raises(SystemExit):
         toy.main(["--dataset", "moons"])
-    with pytest.raises(ValueError):
-        toy.loss_spec("fgan-chi")
+    with pytest.raises(ValueError, match="unknown loss 'fgan-chi'; choose one of: gan, fgan-kl"):
+        toy.get_recipe("fgan-chi")
+    with pytest.raises(ValueError, match="lr_scale"):
+        toy.run_benchmark(lr_scale=0.0, progress=False)
     assert math.isfinite(toy.ToyConfig().n_eval)
+
+
+def test_recipes():
+    from ganlib import losses, wgan
+    assert toy.ALL_LOSSES == tuple(toy.RECIPES)
+    gan = toy.get_recipe("gan")
+    assert gan.loss is losses.get_loss("gan") and gan.n_critic == 1
+    assert gan.penalty is None and gan.project is None and gan.direct is None
+    fgan = toy.get_recipe("fgan-js")
+    assert fgan.loss.name == "fgan-js"
+    clip, gp = toy.get_recipe("wgan-clip"), toy.get_recipe("wgan-gp")
+    for r, cfg in ((clip, wgan.get_critic_config("clip")), (gp, wgan.get_critic_config("gp"))):
+        assert r.loss is losses.get_loss("wgan")
+        assert (r.optimizer, r.lr, r.n_critic) == (cfg.optimizer, cfg.lr, cfg.n_critic)
+    assert clip.penalty is None and clip.project.func is wgan.clip_weights
+    assert clip.project.keywords == {"c": 0.01}
+    assert gp.project is None and gp.penalty.func is wgan.gradient_penalty
+    assert gp.penalty.keywords == {"lam": 10.0}
+    assert toy.get_recipe("mmd").loss is None and toy.get_recipe("sw").direct is not None

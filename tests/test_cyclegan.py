@@ -1,30 +1,27 @@
-"""Tests for ganlib.cyclegan: the losses' values and minimizers, the image pool, one step."""
+"""Tests for ganlib.cyclegan: the reconstruction terms, the image pool, one step, the networks.
+
+(The LSGAN and GAN losses it uses are tested in test_losses.py.)
+"""
+import math
+
 import pytest
 import torch
 
-from ganlib import cyclegan
+from ganlib import cyclegan, losses
 from ganlib.nets import MLP
 
 
-def test_lsgan_losses_known_values():
-    real, fake = torch.ones(5), torch.zeros(5)
-    assert cyclegan.lsgan_discriminator_loss(real, fake).item() == 0.0     # perfect D
-    assert cyclegan.lsgan_generator_loss(torch.ones(3)).item() == 0.0      # fooled D
-    assert cyclegan.lsgan_generator_loss(torch.zeros(3)).item() == pytest.approx(0.5)
-    # D minimizing 1/2 E_p (D-1)^2 + 1/2 E_q D^2 pointwise gives D* = p / (p + q)
-    d = torch.linspace(0, 1, 10001)
-    p, q = 0.3, 0.7
-    vals = 0.5 * p * (d - 1) ** 2 + 0.5 * q * d ** 2
-    assert d[vals.argmin()].item() == pytest.approx(p / (p + q), abs=1e-3)
-
-
-def test_gan_losses_lookup():
-    d_fn, g_fn = cyclegan.gan_losses("bce")
-    logits = torch.zeros(4, 1)
-    assert d_fn(logits, logits).item() == pytest.approx(2 * torch.log(torch.tensor(2.0)).item())
-    assert g_fn(logits).item() == pytest.approx(torch.log(torch.tensor(2.0)).item())
-    with pytest.raises(ValueError, match="lsgan"):
-        cyclegan.gan_losses("wgan")
+def test_gan_loss_choices():
+    for name in cyclegan.GAN_LOSS_NAMES:
+        cfg = cyclegan.CycleGANConfig(gan_loss=name)
+        model = cyclegan.CycleGAN(*[MLP(2, 1, 4, 1), MLP(2, 1, 4, 1), MLP(2, 2, 4, 1),
+                                    MLP(2, 2, 4, 1)], config=cfg)
+        assert model.loss is losses.get_loss(name)
+    # "gan" on patch scores (B, 1, h, w): one BCE per patch after flattening
+    scores = torch.zeros(4, 1, 2, 2)
+    gan = losses.get_loss("gan")
+    assert gan.d_loss(scores.reshape(-1), scores.reshape(-1)).item() == pytest.approx(2 * math.log(2))
+    assert gan.g_loss(scores.reshape(-1)).item() == pytest.approx(math.log(2))
 
 
 def test_cycle_and_identity_loss():
@@ -51,26 +48,38 @@ def test_image_pool():
 
 
 def test_config_validation():
-    with pytest.raises(ValueError, match="lsgan"):
+    with pytest.raises(ValueError, match="unknown gan_loss 'hinge'; choose one of: lsgan, gan"):
         cyclegan.CycleGANConfig(gan_loss="hinge")
+    with pytest.raises(ValueError, match="unknown gan_loss 'bce'"):
+        cyclegan.CycleGANConfig(gan_loss="bce")
     with pytest.raises(ValueError, match="lam_cyc"):
         cyclegan.CycleGANConfig(lam_cyc=-1.0)
+    with pytest.raises(ValueError, match="lr"):
+        cyclegan.CycleGANConfig(lr=0.0)
+    with pytest.raises(ValueError, match="pool_size"):
+        cyclegan.CycleGANConfig(pool_size=-1)
+    with pytest.raises(TypeError, match="CycleGANConfig"):
+        cyclegan.CycleGAN(MLP(2, 1), MLP(2, 1), MLP(2, 2), MLP(2, 2), config={"lr": 1e-3})
 
 
 def test_cyclegan_step_updates_all_four_networks():
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(1)
-    nets = [MLP(2, 2, 8, 1), MLP(2, 2, 8, 1), MLP(2, 1, 8, 1, "leaky_relu"),
-            MLP(2, 1, 8, 1, "leaky_relu")]
+    nets = [MLP(2, 1, 8, 1, "leaky_relu"), MLP(2, 1, 8, 1, "leaky_relu"), MLP(2, 2, 8, 1),
+            MLP(2, 2, 8, 1)]                                  # D_x, D_y, G_xy, G_yx
+    nets[1].net[0].bias.requires_grad_(False)                 # frozen by the caller: stays so
     before = [torch.cat([p.detach().flatten().clone() for p in n.parameters()]) for n in nets]
     cfg = cyclegan.CycleGANConfig(lr=1e-2, pool_size=4, lam_id=0.5)
     cg = cyclegan.CycleGAN(*nets, config=cfg, generator=g)
+    assert (cg.D_x, cg.D_y, cg.G_xy, cg.G_yx) == tuple(nets)
     x, y = torch.randn(8, 2, generator=g), torch.randn(8, 2, generator=g) + 3.0
     out = cg.step(x, y)
     assert set(out) == {"g_adv", "cycle", "identity", "d_loss"}
     assert all(torch.isfinite(v) for v in out.values()) and out["identity"] > 0
     after = [torch.cat([p.detach().flatten() for p in n.parameters()]) for n in nets]
     assert all((a - b).abs().max() > 0 for a, b in zip(after, before))
+    assert not nets[1].net[0].bias.requires_grad
+    assert all(p.requires_grad for n in nets for p in n.parameters() if p is not nets[1].net[0].bias)
     assert len(cg.pool_x) == 4 and len(cg.pool_y) == 4
     # the cycle term is exactly what step reports: recompute it after the fact is not
     # possible (weights moved), so check the definition on the pre-step networks instead
@@ -98,6 +107,24 @@ def test_image_networks_shapes_and_bad_input():
         cyclegan.ResnetGenerator(0)
     with pytest.raises(ValueError, match="n_res"):
         cyclegan.ResnetGenerator(4, -1)
+
+
+@pytest.mark.parametrize("gan_loss", ["lsgan", "gan"])
+def test_cyclegan_step_with_patch_discriminators(gan_loss):
+    """Patch scores (B, 1, H/4, W/4) are flattened to one score per patch for the loss."""
+    torch.manual_seed(0)
+    nets = [cyclegan.PatchDiscriminator(2), cyclegan.PatchDiscriminator(2),
+            cyclegan.ResnetGenerator(2, 0), cyclegan.ResnetGenerator(2, 0)]
+    cg = cyclegan.CycleGAN(*nets, config=cyclegan.CycleGANConfig(gan_loss=gan_loss, pool_size=0))
+    x, y = torch.rand(2, 1, 8, 8) * 2 - 1, torch.rand(2, 1, 8, 8) * 2 - 1
+    before = [n.net[0].weight.detach().clone() for n in nets]
+    with torch.no_grad():       # the generators' adversarial term on the initial networks
+        adv = cg.loss.g_loss(nets[1](nets[2](x)).reshape(-1)) \
+            + cg.loss.g_loss(nets[0](nets[3](y)).reshape(-1))
+    out = cg.step(x, y)
+    assert out["g_adv"].item() == pytest.approx(adv.item(), rel=1e-6)
+    assert all(torch.isfinite(v) for v in out.values())
+    assert all(not torch.equal(b, n.net[0].weight) for b, n in zip(before, nets))
 
 
 def test_transforms_are_involutions():

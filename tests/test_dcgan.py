@@ -58,7 +58,8 @@ def test_output_size_formulas():
 @pytest.mark.parametrize("size", [8, 16, 32, 64])
 def test_networks_shapes_and_guidelines(size):
     cfg = dcgan.DCGANConfig(size=size, channels=3 if size == 64 else 1, nz=8, ngf=4, ndf=4)
-    G, D = dcgan.dcgan_pair(cfg)
+    D, G = dcgan.dcgan_pair(cfg)
+    assert isinstance(D, dcgan.DCGANDiscriminator) and isinstance(G, dcgan.DCGANGenerator)
     z = torch.randn(5, 8)
     x = G(z)
     assert x.shape == (5, cfg.channels, size, size)
@@ -77,7 +78,7 @@ def test_networks_shapes_and_guidelines(size):
 
 
 def test_pytorch_examples_configuration():
-    G, D = dcgan.dcgan_pair(dcgan.DCGANConfig(size=64, channels=3, nz=100, ngf=64, ndf=64))
+    D, G = dcgan.dcgan_pair(dcgan.DCGANConfig(size=64, channels=3, nz=100, ngf=64, ndf=64))
     n = lambda m: sum(p.numel() for p in m.parameters())
     # the parameter counts of pytorch/examples' dcgan (netG 3,576,704; netD 2,765,568)
     assert n(G) == 3_576_704 and n(D) == 2_765_568
@@ -88,7 +89,7 @@ def test_bad_config():
         dcgan.DCGANConfig(size=24)
     with pytest.raises(ValueError, match="nz"):
         dcgan.DCGANConfig(nz=0)
-    G, D = dcgan.dcgan_pair(dcgan.DCGANConfig(size=8, nz=4, ngf=2, ndf=2))
+    D, G = dcgan.dcgan_pair(dcgan.DCGANConfig(size=8, nz=4, ngf=2, ndf=2))
     with pytest.raises(ValueError, match="z must have shape"):
         G(torch.zeros(2, 5))
     with pytest.raises(ValueError, match="x must have shape"):
@@ -98,14 +99,29 @@ def test_bad_config():
 def _pair(seed=0):
     torch.manual_seed(seed)
     cfg = dcgan.DCGANConfig(size=16, nz=8, ngf=8, ndf=8)
-    G, D = dcgan.dcgan_pair(cfg)
-    return cfg, G, D, dcgan.adam(G.parameters()), dcgan.adam(D.parameters())
+    D, G = dcgan.dcgan_pair(cfg)
+    return cfg, D, G, dcgan.adam(D.parameters()), dcgan.adam(G.parameters())
+
+
+def test_dcgan_pair_order_keeps_the_seeded_networks():
+    """(D, G) is returned D first, but G is still initialised first from the global RNG."""
+    cfg = dcgan.DCGANConfig(size=8, nz=4, ngf=2, ndf=2)
+    torch.manual_seed(3)
+    G_ref, D_ref = dcgan.DCGANGenerator(cfg), dcgan.DCGANDiscriminator(cfg)
+    dcgan.init_weights(G_ref), dcgan.init_weights(D_ref)
+    torch.manual_seed(3)
+    D, G = dcgan.dcgan_pair(cfg)
+    for a, b in zip(list(D.parameters()) + list(G.parameters()),
+                    list(D_ref.parameters()) + list(G_ref.parameters())):
+        assert torch.equal(a, b)
+    with pytest.raises(TypeError, match="DCGANConfig"):
+        dcgan.dcgan_pair({"size": 8})
 
 
 def test_fast_step_matches_plain_loop():
     data = torch.rand(50, 1, 16, 16) * 2 - 1
-    cfg, G1, D1, og1, od1 = _pair()
-    _, G2, D2, og2, od2 = _pair()
+    cfg, D1, G1, od1, og1 = _pair()
+    _, D2, G2, od2, og2 = _pair()
     g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
     B, steps = 6, 4
     d_plain = []
@@ -115,8 +131,8 @@ def test_fast_step_matches_plain_loop():
         z_g = torch.randn(B, cfg.nz, generator=g1)
         d_plain.append(train.d_step(D1, G1, od1, real, z_d).item())
         train.g_step(D1, G1, og1, z_g)
-    fast = dcgan.FastGANStep(G2, D2, og2, od2, data, B, cfg.nz, generator=g2)
-    assert not (fast.amp or fast.channels_last or fast.graph)      # GPU-only features off on CPU
+    fast = dcgan.FastGANStep(D2, G2, od2, og2, data, B, cfg.nz, generator=g2)
+    assert not (fast.amp or fast.channels_last or fast.graph or fast.tf32)  # GPU-only, off on CPU
     buffers = [fast.real.data_ptr(), fast.z_d.data_ptr(), fast.idx.data_ptr()]
     for _ in range(steps):
         fast.step()
@@ -131,27 +147,95 @@ def test_fast_step_matches_plain_loop():
     for a, b in zip(G1.buffers(), G2.buffers()):                   # batchnorm running stats
         assert torch.allclose(a.float(), b.float(), atol=1e-6)
     # and training moved the parameters (the comparison is not vacuous)
-    _, G0, _, _, _ = _pair()
+    _, _, G0, _, _ = _pair()
     assert not torch.allclose(next(G0.parameters()), next(G2.parameters()))
     assert all(p.requires_grad for p in D2.parameters())
 
 
 def test_fast_step_rejects_gpu_features_on_cpu():
-    cfg, G, D, og, od = _pair()
+    cfg, D, G, od, og = _pair()
     data = torch.zeros(4, 1, 16, 16)
-    for kw in ({"amp": True}, {"graph": True}, {"channels_last": True}):
-        with pytest.raises(ValueError, match="CUDA"):
-            dcgan.FastGANStep(G, D, og, od, data, 2, cfg.nz, **kw)
+    for kw in ({"amp": True}, {"graph": True}, {"channels_last": True}, {"tf32": True}):
+        with pytest.raises(ValueError, match=f"{next(iter(kw))}=True needs CUDA"):
+            dcgan.FastGANStep(D, G, od, og, data, 2, cfg.nz, **kw)
     with pytest.raises(ValueError, match="data"):
-        dcgan.FastGANStep(G, D, og, od, torch.zeros(4, 16), 2, cfg.nz)
-    fast = dcgan.FastGANStep(G, D, og, od, data, 2, cfg.nz)
+        dcgan.FastGANStep(D, G, od, og, torch.zeros(4, 16), 2, cfg.nz)
+    with pytest.raises(TypeError, match="G must be a torch.nn.Module"):
+        dcgan.FastGANStep(D, lambda z: z, od, og, data, 2, cfg.nz)
+    fast = dcgan.FastGANStep(D, G, od, og, data, 2, cfg.nz)
     with pytest.raises(ValueError, match="no steps"):
         fast.pop_losses()
 
 
+def test_fast_step_rejects_generator_with_graph():
+    """A captured graph draws from the default CUDA generator: a generator= cannot be honoured."""
+    cfg, D, G, od, og = _pair()
+    gen = torch.Generator().manual_seed(0)
+    with pytest.raises(ValueError, match="graph=True .* generator"):
+        dcgan.FastGANStep(D, G, od, og, torch.zeros(4, 1, 16, 16), 2, cfg.nz, generator=gen,
+                          graph=True)
+    # graph=None means "on CUDA unless a generator is given": never a silently ignored generator
+    assert not dcgan.FastGANStep(D, G, od, og, torch.zeros(4, 1, 16, 16), 2, cfg.nz,
+                                 generator=gen).graph
+
+
+def test_fast_step_leaves_callers_state_alone():
+    """On the CPU: torch.backends flags, the modules' layout and requires_grad flags (a layer
+    the caller froze stays frozen) and the data tensor are as they were, before and after steps."""
+    cfg, D, G, od, og = _pair()
+    D.net[0].weight.requires_grad_(False)
+    flags = lambda: (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,  # noqa: E731
+                     torch.backends.cudnn.benchmark)
+    saved = flags()
+    layout = lambda: [(p.stride(), p.requires_grad) for m in (D, G) for p in m.parameters()]  # noqa: E731
+    before = layout()
+    data = torch.rand(8, 1, 16, 16) * 2 - 1
+    data_copy = data.clone()
+    fast = dcgan.FastGANStep(D, G, od, og, data, 4, cfg.nz, generator=torch.Generator().manual_seed(0))
+    assert flags() == saved and layout() == before
+    for _ in range(2):
+        fast.step()
+    assert flags() == saved and layout() == before
+    assert torch.equal(data, data_copy)
+    assert not D.net[0].weight.requires_grad and D.net[0].weight.grad is None
+
+
+def test_backend_flags_are_scoped_and_restored():
+    """The TF32 switch of the fast step is on inside its scope only (checked without a GPU)."""
+    saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+             torch.backends.cudnn.benchmark)
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = False
+        with dcgan._backend_flags(True):
+            assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+            assert torch.backends.cudnn.benchmark
+        assert not (torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32
+                    or torch.backends.cudnn.benchmark)
+        with pytest.raises(RuntimeError):
+            with dcgan._backend_flags(True):
+                raise RuntimeError
+        assert not torch.backends.cudnn.benchmark
+    finally:
+        (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+         torch.backends.cudnn.benchmark) = saved
+
+
+def test_to_channels_last():
+    _, D, G, _, _ = _pair()
+    convs = [m.weight for m in list(D.modules()) + list(G.modules())
+             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    assert not all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    dcgan.to_channels_last(D, G)
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    with pytest.raises(TypeError, match="Module"):
+        dcgan.to_channels_last(D, "G")
+
+
 def test_fast_step_stops_on_divergence():
-    cfg, G, D, og, od = _pair()
-    fast = dcgan.FastGANStep(G, D, og, od, torch.full((4, 1, 16, 16), float("nan")), 2, cfg.nz)
+    cfg, D, G, od, og = _pair()
+    fast = dcgan.FastGANStep(D, G, od, og, torch.full((4, 1, 16, 16), float("nan")), 2, cfg.nz)
     fast.step()
     with pytest.raises(train.DivergenceError, match="step 1"):
         fast.pop_losses()

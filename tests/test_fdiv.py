@@ -1,6 +1,7 @@
 """Tests for ganlib.fdiv: conjugate pairs, the variational bound, closed forms and bad input."""
 import math
 
+import mpmath    # a dependency of torch (through sympy): 60-digit references
 import numpy as np
 import pytest
 import torch
@@ -19,18 +20,18 @@ def _t_grid(d):
     return np.exp(np.linspace(-14.0, 9.0, 400_001))
 
 
-def test_names_and_get():
+def test_names_and_get_divergence():
     for name in ("kl", "reverse_kl", "pearson", "neyman", "hellinger", "js", "gan", "tv", "logd"):
-        assert fdiv.get(name).name == name
+        assert fdiv.get_divergence(name).name == name
     with pytest.raises(ValueError, match="kll.*choose one of: kl, reverse_kl"):
-        fdiv.get("kll")
+        fdiv.get_divergence("kll")
     with pytest.raises(ValueError):
-        fdiv.get(None)
+        fdiv.get_divergence(None)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_f_normalized_and_convex(name):
-    d = fdiv.get(name)
+    d = fdiv.get_divergence(name)
     one = torch.tensor([1.0], dtype=torch.float64)
     expected = -math.log(4.0) if name == "gan" else 0.0  # gan: f(1) = -log 4 by design
     assert d.f(one).item() == pytest.approx(expected, abs=1e-12)
@@ -42,7 +43,7 @@ def test_f_normalized_and_convex(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_fenchel_young_equality_and_f_prime_1(name):
     """f*(f'(u)) = u f'(u) - f(u) (Lemma 3.2), f'(1) matches, and (f*)' = (f')^{-1}."""
-    d = fdiv.get(name)
+    d = fdiv.get_divergence(name)
     u = U if name != "tv" else torch.tensor([0.3, 1.0, 2.0], dtype=torch.float64)
     t = d.f_prime(u)
     assert torch.allclose(d.conjugate(t), t * u - d.f(u), atol=1e-9, rtol=1e-9)
@@ -56,7 +57,7 @@ def test_fenchel_young_equality_and_f_prime_1(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_conjugate_matches_brute_force_sup(name):
-    d = fdiv.get(name)
+    d = fdiv.get_divergence(name)
     t = d.f_prime(torch.tensor([0.1, 0.5, 1.3, 3.0], dtype=torch.float64))
     if name == "tv":
         t = torch.tensor([-0.5, -0.2, 0.1, 0.5], dtype=torch.float64)
@@ -67,7 +68,7 @@ def test_conjugate_matches_brute_force_sup(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_biconjugate_is_f(name):
     """f** = f: sup_t (t u - f*(t)) over a grid of dom f* recovers f(u)."""
-    d = fdiv.get(name)
+    d = fdiv.get_divergence(name)
     if name == "tv":
         grid = np.linspace(-0.5, 0.5, 100_001)
     else:  # dom f* is the image of f' (plus possibly its upper end)
@@ -79,7 +80,7 @@ def test_biconjugate_is_f(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_activation_lands_in_domain(name):
-    d = fdiv.get(name)
+    d = fdiv.get_divergence(name)
     v = torch.linspace(-20.0, 20.0, 81, dtype=torch.float64)
     vals = d.conjugate(d.activation(v))
     assert torch.isfinite(vals).all()
@@ -89,17 +90,116 @@ def test_activation_lands_in_domain(name):
 def test_conjugate_outside_domain_is_inf():
     for name, t in (("reverse_kl", 0.5), ("neyman", 1.5), ("hellinger", 1.0), ("gan", 0.1),
                     ("js", 0.4), ("tv", 0.6), ("logd", 0.2)):
-        assert fdiv.get(name).conjugate(torch.tensor([t], dtype=torch.float64)).item() == math.inf
+        assert fdiv.get_divergence(name).conjugate(torch.tensor([t], dtype=torch.float64)).item() == math.inf
+
+
+def test_closed_ends_of_dom_f_star():
+    """Where dom f* has a closed end, f* is finite there: Neyman's f*(1) = sup_u (2 - 1/u) = 2."""
+    one = torch.tensor([1.0], dtype=torch.float64)
+    ney = fdiv.get_divergence("neyman")
+    assert ney.domain == "t <= 1" and ney.conjugate(one).item() == 2.0
+    assert ney.conjugate(one + 1e-12).item() == math.inf
+    assert fdiv.numerical_conjugate(ney.f, [1.0], np.exp(np.linspace(-5, 18, 100_001)))[0] \
+        == pytest.approx(2.0, abs=1e-6)
+    half = torch.tensor([-0.5, 0.5], dtype=torch.float64)
+    assert fdiv.get_divergence("tv").conjugate(half).tolist() == [-0.5, 0.5]
+    assert fdiv.get_divergence("logd").conjugate(torch.zeros(1, dtype=torch.float64)).item() == 1.0
+
+
+# ------------------------------------------------------- f*(g_f(v)) in float32, |v| <= 100
+def _mp_logd_conj(t):
+    """f*(t) = t u* - f(u*) for the log-D f, u* = (f')^{-1}(t) by bisection in s = log u."""
+    f = lambda u: (u - 1) * mpmath.log(u / (u + 1))                       # noqa: E731
+    fp = lambda u: mpmath.log(u / (u + 1)) + (u - 1) / (u * (u + 1))      # noqa: E731
+    if t == 0:
+        return mpmath.mpf(1)
+    lo, hi = mpmath.mpf(-120), mpmath.mpf(160)
+    for _ in range(400):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if fp(mpmath.exp(mid)) < t else (lo, mid)
+    u = mpmath.exp((lo + hi) / 2)
+    return t * u - f(u)
+
+
+def _mp_activation_and_conjugate(name, v):
+    """(g_f(v), f*(g_f(v))) in 60-digit arithmetic, by the textbook formulas composed naively."""
+    e, log, sp = mpmath.exp, mpmath.log, (lambda x: mpmath.log(1 + mpmath.exp(x)))
+    g = {"kl": lambda: v, "pearson": lambda: v, "reverse_kl": lambda: -e(-v),
+         "neyman": lambda: 1 - e(-v), "hellinger": lambda: 1 - e(-v),
+         "js": lambda: (log(2) - sp(-v)) / 2, "gan": lambda: -sp(-v), "logd": lambda: -sp(-v),
+         "tv": lambda: mpmath.tanh(v) / 2}[name]()
+    conj = {"kl": lambda t: e(t - 1), "pearson": lambda t: t + t ** 2 / 4,
+            "reverse_kl": lambda t: -1 - log(-t), "neyman": lambda t: 2 - 2 * mpmath.sqrt(1 - t),
+            "hellinger": lambda t: t / (1 - t), "js": lambda t: -log(2 - e(2 * t)) / 2,
+            "gan": lambda t: -log(1 - e(t)), "tv": lambda t: t, "logd": _mp_logd_conj}[name]
+    return g, conj(g)
+
+
+def _reference(name, v32, what):
+    """float64 reference of the composition (what=1) or of g_f (what=0) at float32 points."""
+    with mpmath.workdps(60):
+        return np.array([float(_mp_activation_and_conjugate(name, mpmath.mpf(float(x)))[what])
+                         for x in v32.tolist()])
+
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_conjugate_of_activation_is_stable_in_float32(name):
+    """f*(g_f(v)) in float32 over v in [-100, 100] matches the 60-digit composition: finite and
+    accurate wherever the true value is representable in float32, inf (never NaN) beyond."""
+    n = 201 if name == "logd" else 2001
+    v = torch.linspace(-100.0, 100.0, n, dtype=torch.float32)
+    v = torch.cat([v, torch.tensor([-20.0, -1e-3, 0.0, 1e-3, 20.0, 37.0, 90.0])])
+    ref = _reference(name, v, 1)
+    d = fdiv.get_divergence(name)
+    vv = v.clone().requires_grad_(True)
+    got = d.conjugate_activation(vv)
+    assert got.dtype == torch.float32 and got.shape == v.shape
+    out = got.detach().double().numpy()
+    assert not np.isnan(out).any()
+    inside = np.abs(ref) < F32_MAX / 2
+    assert np.isfinite(out[inside]).all(), v[~np.isfinite(out) & inside]
+    np.testing.assert_allclose(out[inside], ref[inside], rtol=2e-6, atol=2e-6)
+    beyond = np.abs(ref) > 2 * F32_MAX
+    assert (out[beyond] == np.sign(ref[beyond]) * np.inf).all()
+    # its gradient is finite wherever the value stays well inside the float32 range
+    got.sum().backward()
+    assert torch.isfinite(vv.grad[torch.as_tensor(np.abs(ref) < 1e30)]).all()
+    # the naive float32 composition, for comparison, is inf or inaccurate for these divergences
+    if name in ("js", "hellinger", "neyman", "reverse_kl"):
+        naive = d.conjugate(d.activation(v)).double().numpy()[inside]
+        assert not (np.isfinite(naive).all() and np.allclose(naive, ref[inside], rtol=1e-5))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fgan_losses_finite_at_large_scores(name):
+    """The issue's case: fgan_d_loss(name, v, v) at v = 20 was inf for js, hellinger and neyman,
+    and gan and reverse_kl overflowed near v = 100. Now each loss equals its float64 reference
+    wherever that reference is representable in float32."""
+    v = torch.tensor([-100.0, -20.0, 20.0, 100.0])
+    g_ref, c_ref = _reference(name, v, 0), _reference(name, v, 1)
+    for i, x in enumerate(v):
+        batch = x.repeat(4)
+        d_loss = fdiv.fgan_d_loss(name, batch, batch).item()
+        g_loss = fdiv.fgan_g_loss(name, batch).item()
+        want_d, want_g = -(g_ref[i] - c_ref[i]), -c_ref[i]
+        for got, want in ((d_loss, want_d), (g_loss, want_g)):
+            if abs(want) < F32_MAX / 2 and abs(g_ref[i]) < F32_MAX / 2:
+                assert got == pytest.approx(want, rel=2e-6, abs=2e-6), (name, x.item())
+    for name20 in ("js", "hellinger", "neyman"):
+        assert math.isfinite(fdiv.fgan_d_loss(name20, torch.full((3,), 20.0), torch.full((3,), 20.0)).item())
 
 
 def test_logd_conjugate_at_boundary_and_b_star():
     """f*(0) = -inf_u f(u) = 1 for the log-D f, since f(u) -> -1 as u -> inf."""
-    d = fdiv.get("logd")
+    d = fdiv.get_divergence("logd")
     assert d.conjugate(torch.tensor([0.0], dtype=torch.float64)).item() == pytest.approx(1.0)
     assert d.conjugate(torch.tensor([-1e-9], dtype=torch.float64)).item() == pytest.approx(1.0, abs=1e-3)
     # lim f(u)/u = b* for every divergence (the slope of f at infinity)
     for name in NAMES:
-        dd = fdiv.get(name)
+        dd = fdiv.get_divergence(name)
         big = torch.tensor([1e12], dtype=torch.float64)
         slope = (dd.f(big) / big).item()
         if math.isinf(dd.b_star):
@@ -150,7 +250,7 @@ def test_logd_divergence_identity():
 def test_optimal_critic_attains_bound(name):
     """E_P[T*] - E_Q[f*(T*)] = D_f(P||Q) at T* = f'(p/q), and a perturbed critic does worse."""
     lp, lq, x = _gauss_grid(0.5, 0.9, 0.0, 1.0)
-    d = fdiv.get(name)
+    d = fdiv.get_divergence(name)
     r = torch.exp(torch.as_tensor(lp - lq))
     t_star = fdiv.optimal_critic(name, r)
     p, q = np.exp(lp), np.exp(lq)
@@ -163,44 +263,44 @@ def test_optimal_critic_attains_bound(name):
 
 def test_losses_signs_and_shapes():
     torch.manual_seed(0)
-    v_real, v_fake = torch.randn(64, 1), torch.randn(64)
+    d_real, d_fake = torch.randn(64, 1), torch.randn(64)
     for name in NAMES:
-        d = fdiv.get(name)
-        loss = fdiv.fgan_critic_loss(name, v_real, v_fake)
-        bound = fdiv.variational_bound(name, d.activation(v_real), d.activation(v_fake))
+        d = fdiv.get_divergence(name)
+        loss = fdiv.fgan_d_loss(name, d_real, d_fake)
+        bound = fdiv.variational_bound(name, d.activation(d_real), d.activation(d_fake))
         assert torch.allclose(loss, -bound)
-        sad = fdiv.fgan_generator_loss(name, v_fake)
-        assert torch.allclose(sad, -d.conjugate(d.activation(v_fake)).mean())
-        alt = fdiv.fgan_generator_loss(name, v_fake, kind="alternative")
-        assert torch.allclose(alt, -d.activation(v_fake).mean())
+        sad = fdiv.fgan_g_loss(name, d_fake)
+        assert torch.allclose(sad, -d.conjugate(d.activation(d_fake)).mean())
+        alt = fdiv.fgan_g_loss(name, d_fake, kind="alternative")
+        assert torch.allclose(alt, -d.activation(d_fake).mean())
     # gan divergence: the critic loss is the BCE discriminator loss minus log 4
     from ganlib import losses
-    assert torch.allclose(fdiv.fgan_critic_loss("gan", v_real, v_fake),
-                          losses.discriminator_loss(v_real, v_fake))
-    assert torch.allclose(fdiv.fgan_generator_loss("gan", v_fake, kind="alternative"),
-                          losses.generator_loss_nonsaturating(v_fake))
+    assert torch.allclose(fdiv.fgan_d_loss("gan", d_real, d_fake),
+                          losses.gan_d_loss(d_real, d_fake))
+    assert torch.allclose(fdiv.fgan_g_loss("gan", d_fake, kind="alternative"),
+                          losses.nonsaturating_g_loss(d_fake))
 
 
 def test_losses_are_differentiable():
     v = torch.linspace(-4, 4, 33, requires_grad=True)
     for name in NAMES:
         v.grad = None
-        (fdiv.fgan_critic_loss(name, v, v.flip(0)) + fdiv.fgan_generator_loss(name, v)).backward()
+        (fdiv.fgan_d_loss(name, v, v.flip(0)) + fdiv.fgan_g_loss(name, v)).backward()
         assert torch.isfinite(v.grad).all(), name
 
 
 def test_bad_input():
     with pytest.raises(ValueError, match="choose one of: saddle, alternative"):
-        fdiv.fgan_generator_loss("kl", torch.zeros(3), kind="nonsat")
+        fdiv.fgan_g_loss("kl", torch.zeros(3), kind="nonsat")
     with pytest.raises(ValueError, match="shape"):
-        fdiv.fgan_critic_loss("kl", torch.zeros(3, 2), torch.zeros(3))
+        fdiv.fgan_d_loss("kl", torch.zeros(3, 2), torch.zeros(3))
     with pytest.raises(ValueError, match="empty"):
         fdiv.variational_bound("kl", torch.zeros(0), torch.zeros(3))
     with pytest.raises(TypeError):
-        fdiv.fgan_critic_loss("kl", [0.0], torch.zeros(3))
+        fdiv.fgan_d_loss("kl", [0.0], torch.zeros(3))
     with pytest.raises(ValueError, match="unknown divergence"):
-        fdiv.fgan_critic_loss("wasserstein", torch.zeros(3), torch.zeros(3))
+        fdiv.fgan_d_loss("wasserstein", torch.zeros(3), torch.zeros(3))
     with pytest.raises(ValueError, match="grid"):
-        fdiv.numerical_conjugate(fdiv.get("kl").f, [0.0], [1.0])
-    with pytest.raises(ValueError, match="one shape"):
+        fdiv.numerical_conjugate(fdiv.get_divergence("kl").f, [0.0], [1.0])
+    with pytest.raises(ValueError, match="same shape"):
         fdiv.fdivergence_grid("kl", np.zeros(3), np.zeros(4), np.zeros(3))

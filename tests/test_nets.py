@@ -1,4 +1,4 @@
-"""ganlib.nets: shapes, parameter counts, spectral normalization and input checks."""
+"""ganlib.nets: shapes, parameter counts, spectral normalization, frozen() and input checks."""
 import pytest
 import torch
 
@@ -50,9 +50,35 @@ def test_count_parameters_skips_frozen():
     assert nets.count_parameters(m) == 3 + (3 * 2 + 2)
 
 
+def test_frozen_switches_off_and_restores_the_saved_flags():
+    a, b = nets.MLP(2, 2, width=3, depth=1), nets.MLP(2, 1, width=3, depth=1)
+    b.net[0].weight.requires_grad_(False)                  # frozen by the caller beforehand
+    shared = a.net[0].bias
+    b.extra = torch.nn.Parameter(torch.zeros(1))
+    b.register_parameter("shared", shared)                 # one parameter in both modules
+    before = {id(p): p.requires_grad for m in (a, b) for p in m.parameters()}
+    with nets.frozen(a, b):
+        assert not any(p.requires_grad for m in (a, b) for p in m.parameters())
+        out = b(a(torch.randn(4, 2)))
+        assert not out.requires_grad                       # no graph through frozen weights
+    assert {id(p): p.requires_grad for m in (a, b) for p in m.parameters()} == before
+    assert not b.net[0].weight.requires_grad and shared.requires_grad
+    with pytest.raises(RuntimeError, match="boom"):        # restored on an exception too
+        with nets.frozen(a):
+            raise RuntimeError("boom")
+    assert all(p.requires_grad for p in a.parameters())
+    with pytest.raises(TypeError, match="Module"):
+        with nets.frozen(a, [torch.zeros(1)]):
+            pass
+    assert all(p.requires_grad for p in a.parameters())
+
+
 @pytest.mark.parametrize("kw", [{"in_dim": 0}, {"out_dim": 1.5}, {"width": True}, {"depth": -1},
                                 {"activation": "gelu"}])
 def test_bad_arguments_raise(kw):
     args = {"in_dim": 2, "out_dim": 1, **kw}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=next(iter(kw))):
         nets.MLP(**args)
+    if "activation" in kw:
+        with pytest.raises(ValueError, match="choose one of: relu, leaky_relu, tanh, elu, silu"):
+            nets.MLP(**args)

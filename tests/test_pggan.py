@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from ganlib import losses as L
 from ganlib import pggan as P
 from ganlib import train as T
 from ganlib import wgan as W
@@ -186,7 +187,7 @@ def test_generator_shapes(nets):
     for s in range(3):
         assert G(z, s).shape == (3, 1, 4 * 2 ** s, 4 * 2 ** s)
     assert G(z).shape == (3, 1, 16, 16)
-    assert G.max_resolution == 16 and G.n_stages == 3
+    assert P.resolution(G.n_stages - 1) == 16 and G.n_stages == 3
 
 
 def test_generator_fade_in_endpoints(nets):
@@ -268,11 +269,11 @@ def test_at_stage_shares_parameters_and_trains(nets):
     opt_g = torch.optim.Adam(G.parameters(), 1e-3, betas=(0.0, 0.99))
     real = torch.randn(4, 1, 8, 8)
     before = D.from_rgb[1].weight.detach().clone()
-    T.d_step(Ds, Gs, opt_d, real, z, W.critic_loss,
-             penalty=lambda d, r, f: W.gradient_penalty(d, r, f) + P.drift_penalty(d(r)))
+    T.d_step(Ds, Gs, opt_d, real, z, L.wgan_d_loss,
+             penalty=lambda d, r, f: W.gradient_penalty(d, r, f) + P.drift_penalty(d, r, f))
     assert not torch.equal(before, D.from_rgb[1].weight)
     g_before = G.to_rgb[1].weight.detach().clone()
-    T.g_step(Ds, Gs, opt_g, z, W.generator_loss)
+    T.g_step(Ds, Gs, opt_g, z, L.wgan_g_loss)
     assert not torch.equal(g_before, G.to_rgb[1].weight)
     with pytest.raises(ValueError, match="alpha"):
         G.at(1, 2.0)
@@ -293,13 +294,19 @@ def test_growth_schedule():
 
 
 def test_drift_penalty():
+    """A penalty callable (D, real, fake) -> eps_drift E[D(x)^2], on real samples only."""
     t = torch.tensor([1.0, -2.0, 3.0])
-    assert P.drift_penalty(t).item() == pytest.approx(1e-3 * 14 / 3)
-    assert P.drift_penalty(t[:, None], 0.5).item() == pytest.approx(0.5 * 14 / 3)
+    ident = lambda x: x  # noqa: E731  (a "critic" whose scores are its inputs)
+    fake = torch.full((3,), 100.0)
+    assert P.drift_penalty(ident, t, fake).item() == pytest.approx(1e-3 * 14 / 3)
+    assert P.drift_penalty(ident, t[:, None], fake, 0.5).item() == pytest.approx(0.5 * 14 / 3)
+    assert P.drift_penalty(ident, t, fake, eps_drift=0.0).item() == 0.0
     with pytest.raises(ValueError, match="eps_drift"):
-        P.drift_penalty(t, -1.0)
-    with pytest.raises(ValueError, match="empty"):
-        P.drift_penalty(torch.ones(0))
+        P.drift_penalty(ident, t, fake, -1.0)
+    with pytest.raises(ValueError, match="d_real is empty"):
+        P.drift_penalty(ident, torch.ones(0), fake)
+    with pytest.raises(ValueError, match="d_real must have shape"):
+        P.drift_penalty(ident, torch.ones(3, 2), fake)
 
 
 def test_real_images_at():

@@ -46,6 +46,15 @@ def test_g_step_updates_only_g_and_leaves_no_d_grads():
     assert all(p.requires_grad for p in D.parameters())  # flags restored
 
 
+def test_g_step_restores_the_saved_flags():
+    G, D = _models()
+    frozen_w = D.net[0].weight
+    frozen_w.requires_grad_(False)                       # the caller froze one layer of D
+    train.g_step(D, G, torch.optim.SGD(G.parameters(), lr=0.05), torch.randn(8, 2))
+    assert not frozen_w.requires_grad
+    assert all(p.requires_grad for p in D.parameters() if p is not frozen_w)
+
+
 def test_g_step_raises_d_output_on_fakes():
     G, D = _models(1)
     opt_g = torch.optim.SGD(G.parameters(), lr=0.05)
@@ -67,7 +76,7 @@ def test_d_step_penalty_is_added():
     assert math.isclose(pen.item(), plain.item() + 3.0, rel_tol=1e-6)
 
 
-def _run(steps=20, d_loss=losses.discriminator_loss, batch_size=16, **kw):
+def _run(steps=20, d_loss=losses.gan_d_loss, batch_size=16, **kw):
     G, D = _models()
     target = data.mixture_1d()
     gen = torch.Generator().manual_seed(0)
@@ -92,7 +101,7 @@ def test_train_raises_on_nan_naming_the_step():
 
     def bad_loss(real, fake):
         calls["n"] += 1
-        loss = losses.discriminator_loss(real, fake)
+        loss = losses.gan_d_loss(real, fake)
         return loss * float("nan") if calls["n"] == 7 else loss
 
     with pytest.raises(train.DivergenceError, match="step 7"):
@@ -116,8 +125,29 @@ def test_history():
         h["b"]
 
 
+def test_train_projects_after_every_d_step():
+    calls = []
+
+    def project(D):
+        calls.append(1)
+        with torch.no_grad():
+            for p in D.parameters():
+                p.clamp_(-0.05, 0.05)
+
+    G, D = _models()
+    target = data.mixture_1d()
+    gen = torch.Generator().manual_seed(0)
+    train.train(D, G, torch.optim.SGD(D.parameters(), 0.5), torch.optim.SGD(G.parameters(), 0.1),
+                lambda n: target.sample(n, generator=gen), lambda n: data.latent(n, 2, generator=gen),
+                steps=4, batch_size=8, d_steps=3, progress=False, project=project)
+    assert len(calls) == 12
+    assert max(p.abs().max().item() for p in D.parameters()) <= 0.05 + 1e-8
+
+
 @pytest.mark.parametrize("kw", [{"steps": 0}, {"batch_size": 1.5}, {"d_steps": True}, {"log_every": -1}])
 def test_train_bad_arguments(kw):
     args = {"steps": 5, **kw}
     with pytest.raises(ValueError):
         _run(**args)
+    with pytest.raises(TypeError, match="penalty must be callable"):
+        _run(steps=5, penalty=3.0)

@@ -1,27 +1,15 @@
-"""Tests for ganlib.wgan: losses, clipping, the gradient penalty and its usual mistakes."""
+"""Tests for ganlib.wgan: clipping, the gradient penalty and its usual mistakes, configs.
+
+(The WGAN losses themselves are tested in test_losses.py.)
+"""
 import math
+from functools import partial
 
 import pytest
 import torch
 from torch import nn
 
-from ganlib import nets, train, wgan
-
-
-def test_losses_signs():
-    t_real = torch.tensor([2.0, 4.0])
-    t_fake = torch.tensor([1.0, -1.0, 0.0])
-    assert wgan.critic_loss(t_real, t_fake).item() == pytest.approx(0.0 - 3.0)
-    assert wgan.wasserstein_estimate(t_real, t_fake).item() == pytest.approx(3.0)
-    assert wgan.generator_loss(t_fake[:, None]).item() == pytest.approx(0.0)
-    assert wgan.generator_loss(torch.tensor([1.0, 3.0])).item() == pytest.approx(-2.0)
-
-
-def test_losses_bad_input():
-    with pytest.raises(TypeError):
-        wgan.critic_loss([1.0], torch.ones(2))
-    with pytest.raises(ValueError):
-        wgan.generator_loss(torch.ones(2, 3))
+from ganlib import batched, losses, nets, train, wgan
 
 
 def test_clip_weights():
@@ -30,9 +18,9 @@ def test_clip_weights():
     with torch.no_grad():
         for p in m.parameters():
             p.mul_(100)
-    wgan.clip_weights(m, 0.01)
+    assert wgan.clip_weights(m, 0.01) is m
     assert max(p.abs().max().item() for p in m.parameters()) == pytest.approx(0.01)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="clip value c"):
         wgan.clip_weights(m, -1.0)
     with pytest.raises(TypeError):
         wgan.clip_weights([torch.ones(2)], 0.1)
@@ -103,8 +91,25 @@ def test_gp_batched_matches_per_seed():
     gp = wgan.gradient_penalty(critic, real, fake, lam=10.0, batch_dims=2)
     expected = 10.0 * ((w[:, :, 0].norm(dim=1) - 1) ** 2).mean()
     assert gp.item() == pytest.approx(expected.item(), rel=1e-5)
-    lips = wgan.lipschitz_estimates_batched(critic, real, fake)
-    assert lips == pytest.approx(w[:, :, 0].norm(dim=1).tolist(), rel=1e-5)
+    norms = wgan.gradient_norms(critic, real, batch_dims=2)
+    assert norms.shape == (3, 16)
+    assert torch.allclose(norms, w[:, :, 0].norm(dim=1, keepdim=True).expand(3, 16), rtol=1e-5)
+
+
+def test_gp_batch_dims_default_follows_the_model():
+    """batch_dims=None is 2 for a batched critic (one eps per seed and sample), 1 otherwise."""
+    torch.manual_seed(0)
+    bd = batched.BatchedMLP(3, 2, 1, 8, 1, "tanh")
+    real, fake = torch.randn(3, 16, 2), torch.randn(3, 16, 2)
+    auto = wgan.gradient_penalty(bd, real, fake, generator=torch.Generator().manual_seed(4))
+    two = wgan.gradient_penalty(bd, real, fake, generator=torch.Generator().manual_seed(4),
+                                batch_dims=2)
+    assert torch.equal(auto, two)
+    assert wgan.gradient_norms(bd, real).shape == (3, 16)
+    mlp = nets.MLP(2, 1, 8, 1)
+    assert wgan.gradient_norms(mlp, real[0]).shape == (16,)
+    with pytest.raises(ValueError, match="batch_dims"):
+        wgan.gradient_penalty(mlp, real, fake, batch_dims=3)
 
 
 def test_gp_has_gradient_for_critic_parameters():
@@ -117,7 +122,7 @@ def test_gp_has_gradient_for_critic_parameters():
 
 
 def test_gp_not_in_generator_loss():
-    # g_step with wgan.generator_loss changes G exactly as -E[T(G(z))] says; the wrong variant
+    # g_step with losses.wgan_g_loss changes G exactly as -E[D(G(z))] says; the wrong variant
     # that adds the GP to the generator's loss moves G differently.
     torch.manual_seed(0)
     # a smooth critic: for a ReLU critic grad_x T is piecewise constant and the GP would
@@ -127,7 +132,7 @@ def test_gp_not_in_generator_loss():
     G_ref = nets.MLP(2, 2, 16, 2)
     G_ref.load_state_dict(G.state_dict())
     opt = torch.optim.SGD(G.parameters(), lr=0.1)
-    train.g_step(D, G, opt, z, wgan.generator_loss)
+    train.g_step(D, G, opt, z, losses.wgan_g_loss)
     loss = -D(G_ref(z)).mean()
     grads = torch.autograd.grad(loss, list(G_ref.parameters()), retain_graph=True)
     for p, p0, g in zip(G.parameters(), G_ref.parameters(), grads):
@@ -143,26 +148,54 @@ def test_gp_not_in_generator_loss():
 
 
 def test_interpolate_bad_input():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="same shape"):
         wgan.interpolate(torch.ones(3, 2), torch.ones(4, 2))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="non-batch axis"):
         wgan.interpolate(torch.ones(3), torch.ones(3))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="lam"):
         wgan.gradient_penalty(lambda x: x.sum(1), torch.ones(3, 2), torch.ones(3, 2), lam=-1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown batch_dims 3; choose one of: 1, 2"):
         wgan.interpolate(torch.ones(3, 2), torch.ones(3, 2), batch_dims=3)
+    with pytest.raises(TypeError, match="real"):
+        wgan.lipschitz_estimate(lambda x: x.sum(1), [[0.0]], torch.ones(1, 1))
+    with pytest.raises(TypeError, match="x"):
+        wgan.gradient_norms(lambda x: x.sum(1), [[0.0]])
 
 
-def test_paper_configs():
-    c = wgan.paper_config("clip")
+def test_penalty_and_projection_in_d_step():
+    """d_step adds the penalty to D's loss and projects D after the step, as the glossary says."""
+    torch.manual_seed(0)
+    D, G = nets.MLP(2, 1, 8, 1, activation="tanh"), nets.MLP(2, 2, 8, 1)
+    real, z = torch.randn(16, 2), torch.randn(16, 2)
+    opt = torch.optim.SGD(D.parameters(), lr=0.0)
+    plain = train.d_step(D, G, opt, real, z, losses.wgan_d_loss)
+    gp = partial(wgan.gradient_penalty, generator=torch.Generator().manual_seed(1))
+    total = train.d_step(D, G, opt, real, z, losses.wgan_d_loss, penalty=gp)
+    with torch.no_grad():
+        fake = G(z)
+    expect = wgan.gradient_penalty(D, real, fake, generator=torch.Generator().manual_seed(1))
+    assert total.item() == pytest.approx(plain.item() + expect.item(), rel=1e-6)
+    train.d_step(D, G, torch.optim.SGD(D.parameters(), lr=1.0), real, z, losses.wgan_d_loss,
+                 project=partial(wgan.clip_weights, c=0.01))
+    assert max(p.abs().max().item() for p in D.parameters()) <= 0.01
+
+
+def test_critic_configs():
+    c = wgan.get_critic_config("clip")
     assert (c.optimizer, c.lr, c.clip, c.n_critic) == ("rmsprop", 5e-5, 0.01, 5)
-    g = wgan.paper_config("gp")
+    g = wgan.get_critic_config("gp")
     assert (g.optimizer, g.lr, g.betas, g.lam, g.n_critic) == ("adam", 1e-4, (0.5, 0.9), 10.0, 5)
-    with pytest.raises(ValueError, match="clip, gp, sn"):
-        wgan.paper_config("gradient")
+    s = wgan.get_critic_config("sn")
+    assert (s.optimizer, s.lr, s.betas, s.n_critic) == ("adam", 1e-4, (0.5, 0.9), 5)
+    assert set(wgan.CRITIC_CONFIGS) == {"clip", "gp", "sn"}
+    with pytest.raises(ValueError, match="unknown Lipschitz method 'gradient'; choose one of: clip, gp, sn"):
+        wgan.get_critic_config("gradient")
     m = nets.MLP(2, 1, 4, 1)
     assert isinstance(wgan.make_optimizer(m.parameters(), c), torch.optim.RMSprop)
-    assert isinstance(wgan.make_optimizer(m.parameters(), g), torch.optim.Adam)
+    adam = wgan.make_optimizer(m.parameters(), g)
+    assert isinstance(adam, torch.optim.Adam) and adam.param_groups[0]["betas"] == (0.5, 0.9)
+    with pytest.raises(ValueError, match="unknown optimizer 'sgd'; choose one of: rmsprop, adam"):
+        wgan.make_optimizer(m.parameters(), wgan.CriticConfig("gp", "sgd", 1e-3))
 
 
 def test_spectral_norm_critic_is_at_most_one_lipschitz():

@@ -9,7 +9,12 @@ generator loss. The data are random images already on the device (as the example
   ``ganlib.train.g_step``, read both losses with ``.item()`` (what a simple logging loop
   does); fp32, default memory layout.
 * fast: :class:`ganlib.dcgan.FastGANStep`, losses read once at the end; on CUDA with TF32,
-  bf16 autocast, channels_last and one CUDA graph per step (each can be switched off).
+  bf16 autocast, channels_last (networks converted with :func:`ganlib.dcgan.to_channels_last`,
+  buffers by the step) and one CUDA graph per step (each can be switched off). With a graph
+  the step's random numbers come from the default CUDA generator, seeded with ``--seed``.
+
+The fast path's TF32 setting lives inside its step, so the plain path runs in the process's
+default precision whatever order the paths run in.
 
 Usage: ``python -m ganlib.bench dcgan [--device cpu] [--batch 16] [--iters 5] ...``
 """
@@ -39,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-amp", action="store_true", help="fast path: no bf16 autocast")
     p.add_argument("--no-graph", action="store_true", help="fast path: no CUDA graph")
     p.add_argument("--no-channels-last", action="store_true", help="fast path: default layout")
+    p.add_argument("--no-tf32", action="store_true", help="fast path: no TF32 / cuDNN autotuning")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
@@ -52,15 +58,15 @@ def _sync(device: torch.device) -> None:
 
 def _models(cfg, device, seed, capturable):
     torch.manual_seed(seed)
-    G, D = dcgan.dcgan_pair(cfg, device)
+    D, G = dcgan.dcgan_pair(cfg, device)
     kw = {"capturable": True} if capturable else {}
-    return G, D, dcgan.adam(G.parameters(), **kw), dcgan.adam(D.parameters(), **kw)
+    return D, G, dcgan.adam(D.parameters(), **kw), dcgan.adam(G.parameters(), **kw)
 
 
 def time_plain(cfg, data, batch, iters, warmup, seed) -> tuple[float, float]:
     """Wall and CPU seconds per step of the plain loop."""
     dev = data.device
-    G, D, opt_g, opt_d = _models(cfg, dev, seed, capturable=False)
+    D, G, opt_d, opt_g = _models(cfg, dev, seed, capturable=False)
     gen = torch.Generator(device=dev).manual_seed(seed)
 
     def one():
@@ -79,13 +85,15 @@ def time_plain(cfg, data, batch, iters, warmup, seed) -> tuple[float, float]:
     return (time.perf_counter() - t0) / iters, (time.process_time() - c0) / iters
 
 
-def time_fast(cfg, data, batch, iters, warmup, seed, amp, graph, channels_last):
+def time_fast(cfg, data, batch, iters, warmup, seed, amp, graph, channels_last, tf32):
     """Wall and CPU seconds per step of :class:`FastGANStep`, and the features it used."""
     dev = data.device
-    G, D, opt_g, opt_d = _models(cfg, dev, seed, capturable=bool(graph))
-    gen = torch.Generator(device=dev).manual_seed(seed)
-    fast = dcgan.FastGANStep(G, D, opt_g, opt_d, data, batch, cfg.nz, generator=gen, amp=amp,
-                             graph=graph, channels_last=channels_last)
+    D, G, opt_d, opt_g = _models(cfg, dev, seed, capturable=bool(graph))
+    if channels_last:
+        dcgan.to_channels_last(D, G)
+    gen = None if graph else torch.Generator(device=dev).manual_seed(seed)  # graph: global RNG
+    fast = dcgan.FastGANStep(D, G, opt_d, opt_g, data, batch, cfg.nz, generator=gen, amp=amp,
+                             graph=graph, channels_last=channels_last, tf32=tf32)
     for _ in range(warmup):
         fast.step()
     fast.pop_losses()
@@ -97,7 +105,7 @@ def time_fast(cfg, data, batch, iters, warmup, seed, amp, graph, channels_last):
     dt, ct = (time.perf_counter() - t0) / iters, (time.process_time() - c0) / iters
     fast.pop_losses()                      # one sync; also checks the losses are finite
     return dt, ct, {"amp": fast.amp, "graph": fast._cuda_graph is not None,
-                "channels_last": fast.channels_last}
+                    "channels_last": fast.channels_last, "tf32": fast.tf32}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,8 +148,9 @@ def main(argv: list[str] | None = None) -> int:
             feats = {}
         else:
             dt, ct, feats = time_fast(cfg, data, args.batch, args.iters, args.warmup, args.seed,
-                                  amp=cuda and not args.no_amp, graph=cuda and not args.no_graph,
-                                  channels_last=cuda and not args.no_channels_last)
+                                      amp=cuda and not args.no_amp, graph=cuda and not args.no_graph,
+                                      channels_last=cuda and not args.no_channels_last,
+                                      tf32=cuda and not args.no_tf32)
         results[path] = {"ms_per_step": 1e3 * dt, "images_per_s": args.batch / dt,
                          "cpu_ms_per_step": 1e3 * ct, **feats}
     if args.json:

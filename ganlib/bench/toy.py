@@ -9,16 +9,23 @@ training throughput in seed-iterations per second (generator iterations x seeds 
 
 Losses (each player minimizes its loss; see the modules named):
 
-* ``gan``          non-saturating GAN (:mod:`ganlib.losses`), Adam, 1 D step per G step;
+* ``gan``          non-saturating GAN (``losses.get_loss("gan")``), Adam, 1 D step per G step;
 * ``fgan-<name>``  f-GAN with divergence <name> from ``ganlib.fdiv`` (kl, reverse_kl,
-  pearson, hellinger, js, gan): the critic ascends the variational bound, the generator
-  uses the "alternative" loss -E[g_f(V(G(z)))] of Nowozin et al. (2016, Sec. 3.2);
-  Adam, 1 D step per G step;
-* ``wgan-clip``    WGAN, weight clipping c = 0.01, RMSProp, 5 critic steps (:mod:`ganlib.wgan`);
-* ``wgan-gp``      WGAN-GP, lambda = 10, Adam betas (0.5, 0.9), 5 critic steps;
+  pearson, hellinger, js, gan; ``losses.get_loss("fgan-<name>")``): the critic ascends the
+  variational bound, the generator uses the "alternative" loss -E[g_f(V(G(z)))] of Nowozin
+  et al. (2016, Sec. 3.2); Adam, 1 D step per G step;
+* ``wgan-clip``    WGAN, weight clipping c = 0.01 as the projection, RMSProp, 5 critic steps
+  (``wgan.get_critic_config("clip")``);
+* ``wgan-gp``      WGAN-GP, the gradient penalty with lambda = 10 added to the critic's
+  loss, Adam betas (0.5, 0.9), 5 critic steps (``wgan.get_critic_config("gp")``);
 * ``mmd``, ``sw``  no adversary: the generator minimizes MMD^2 (Gaussian kernels of
-  bandwidths 0.01 to 3) or SW_2^2 (64 random directions a step) between its batch and a data
-  batch (:mod:`ganlib.distances`), Adam lr 1e-3; the critic is not used.
+  bandwidths 0.01 to 3, :mod:`ganlib.distances`) or SW_2^2 (64 random directions a step,
+  :mod:`ganlib.transport`) between its batch and a data batch, Adam lr 1e-3; the critic is
+  not used.
+
+Each loss is a :class:`Recipe` (:func:`get_recipe`); the adversarial ones train with
+``ganlib.train.d_step`` and ``ganlib.train.g_step`` on the batched models, the same steps the
+chapters use for one model. The logged d_loss is D's whole loss, penalty included.
 
 Nets: generator and critic are MLPs with ``depth`` hidden ReLU layers of ``width`` units
 (WGAN-GP's toy setting: 3 x 512, batch 256), latent z ~ N(0, I_2).
@@ -28,23 +35,21 @@ Example: ``python -m ganlib.bench toy --dataset grid --losses gan,wgan-gp --seed
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .. import batched, data, distances, losses, metrics, runtime, wgan
+from .. import batched, checks, data, distances, losses, metrics, runtime, train, transport, wgan
 from ..train import DivergenceError, History, check_finite
 
-DATASETS = ("ring", "grid")
+DATASETS = {"ring": data.ring, "grid": data.grid}
 FGAN_NAMES = ("kl", "reverse_kl", "pearson", "hellinger", "js", "gan")
-DIRECT_LOSSES = ("mmd", "sw")
-ALL_LOSSES = ("gan",) + tuple(f"fgan-{n}" for n in FGAN_NAMES) + ("wgan-clip", "wgan-gp") \
-    + DIRECT_LOSSES
 MMD_BANDWIDTHS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 DEFAULT_LOSSES = ("gan", "fgan-kl", "fgan-reverse_kl", "wgan-clip", "wgan-gp")
 
@@ -69,53 +74,50 @@ class ToyConfig:
 
 
 @dataclass(frozen=True)
-class LossSpec:
-    """How one loss is trained: the two losses (each minimized by its player) and optimizer."""
+class Recipe:
+    """How one loss is trained: its losses, optimizer, critic steps and constraint on D."""
 
-    d_loss: object                    # (v_real, v_fake) -> scalar the critic minimizes
-    g_loss: object                    # v_fake -> scalar the generator minimizes
-    optimizer: str = "adam"           # "adam" or "rmsprop"
-    lr: float = 1e-4                  # default learning rate
+    loss: losses.GANLoss | None       # D's and G's losses (None for the adversary-free ones)
+    optimizer: str = "adam"           # "adam" or "rmsprop" (wgan.make_optimizer)
+    lr: float = 1e-4                  # default learning rate of both players
     betas: tuple = (0.5, 0.9)         # Adam betas
-    n_critic: int = 1                 # critic steps per generator step
-    clip: float | None = None         # weight clipping box
-    lam: float = 0.0                  # gradient-penalty weight
-    direct: object = None             # (fake (B, 2), real (B, 2), torch.Generator) -> scalar the
-                                      # generator minimizes with no critic (MMD, sliced W)
+    n_critic: int = 1                 # D steps per G step
+    penalty: Callable | None = None   # penalty(D, real, fake, generator=g), added to D's loss;
+                                      # train_loss binds the run's generator g
+    project: Callable | None = None   # project(D) after each D step (and at initialization)
+    direct: Callable | None = None    # (fake (B, 2), real (B, 2), torch.Generator) -> scalar that
+                                      # G minimizes with no critic (MMD, sliced W)
 
 
-def loss_spec(name: str) -> LossSpec:
-    """The training recipe of loss ``name`` (one of :data:`ALL_LOSSES`)."""
-    if name == "gan":
-        return LossSpec(losses.discriminator_loss, losses.generator_loss_nonsaturating,
-                        "adam", 1e-4, (0.5, 0.9))
-    if name == "wgan-clip":
-        cfg = wgan.paper_config("clip")
-        return LossSpec(wgan.critic_loss, wgan.generator_loss, cfg.optimizer, cfg.lr,
-                        n_critic=cfg.n_critic, clip=cfg.clip)
-    if name == "wgan-gp":
-        cfg = wgan.paper_config("gp")
-        return LossSpec(wgan.critic_loss, wgan.generator_loss, cfg.optimizer, cfg.lr, cfg.betas,
-                        n_critic=cfg.n_critic, lam=cfg.lam)
-    if isinstance(name, str) and name.startswith("fgan-") and name[5:] in FGAN_NAMES:
-        fdiv = importlib.import_module("ganlib.fdiv")   # the f-GAN chapter's module
-        div = name[5:]
-        return LossSpec(lambda r, f: fdiv.fgan_critic_loss(div, r, f),
-                        lambda f: fdiv.fgan_generator_loss(div, f, kind="alternative"),
-                        "adam", 1e-4, (0.5, 0.9))
-    if name == "mmd":
-        return LossSpec(None, None, "adam", 1e-3, (0.5, 0.9),
-                        direct=lambda f, r, g: distances.mmd2(f, r, MMD_BANDWIDTHS))
-    if name == "sw":
-        return LossSpec(None, None, "adam", 1e-3, (0.5, 0.9),
-                        direct=lambda f, r, g: distances.sliced_wasserstein(f, r, 64, generator=g) ** 2)
-    raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(ALL_LOSSES)}")
+def _critic_recipe(method: str, **constraint) -> Recipe:
+    cfg = wgan.get_critic_config(method)
+    return Recipe(losses.get_loss("wgan"), cfg.optimizer, cfg.lr, cfg.betas, cfg.n_critic,
+                  **constraint)
 
 
-def _direct_step(G, opt_g, x, z, spec: LossSpec, g_data) -> torch.Tensor:
+RECIPES: dict[str, Recipe] = {
+    "gan": Recipe(losses.get_loss("gan")),
+    **{f"fgan-{n}": Recipe(losses.get_loss(f"fgan-{n}")) for n in FGAN_NAMES},
+    "wgan-clip": _critic_recipe(
+        "clip", project=partial(wgan.clip_weights, c=wgan.get_critic_config("clip").clip)),
+    "wgan-gp": _critic_recipe(
+        "gp", penalty=partial(wgan.gradient_penalty, lam=wgan.get_critic_config("gp").lam)),
+    "mmd": Recipe(None, lr=1e-3, direct=lambda f, r, g: distances.mmd2(f, r, MMD_BANDWIDTHS)),
+    "sw": Recipe(None, lr=1e-3,
+                 direct=lambda f, r, g: transport.sliced_wasserstein(f, r, 64, generator=g) ** 2),
+}
+ALL_LOSSES = tuple(RECIPES)
+
+
+def get_recipe(name: str) -> Recipe:
+    """The :class:`Recipe` of loss ``name``; ValueError listing :data:`ALL_LOSSES` otherwise."""
+    return checks.lookup(RECIPES, name, "loss")
+
+
+def _direct_step(G, opt_g, x, z, recipe: Recipe, g_data) -> torch.Tensor:
     """One generator step on an adversary-free loss, summed over seeds; returns the mean."""
     fake = G(z)                                                  # (S, B, 2)
-    loss = sum(spec.direct(fake[s], x[s], g_data) for s in range(fake.shape[0]))
+    loss = sum(recipe.direct(fake[s], x[s], g_data) for s in range(fake.shape[0]))
     opt_g.zero_grad(set_to_none=True)
     loss.backward()
     opt_g.step()
@@ -123,35 +125,20 @@ def _direct_step(G, opt_g, x, z, spec: LossSpec, g_data) -> torch.Tensor:
 
 
 def _check_config(cfg: ToyConfig) -> ToyConfig:
-    if cfg.dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {cfg.dataset!r}; choose one of: {', '.join(DATASETS)}")
+    checks.check_choice("dataset", cfg.dataset, DATASETS)
     for name in cfg.losses:
-        if name not in ALL_LOSSES:
-            raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(ALL_LOSSES)}")
+        get_recipe(name)
     for name in ("seeds", "iters", "batch", "width", "latent_dim", "n_eval", "log_every"):
-        v = getattr(cfg, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    if isinstance(cfg.lr_scale, bool) or not isinstance(cfg.lr_scale, (int, float)) \
-            or not cfg.lr_scale > 0:
-        raise ValueError(f"lr_scale must be a positive number, got {cfg.lr_scale!r}")
+        checks.check_int(name, getattr(cfg, name))
+    checks.check_int("depth", cfg.depth, 0)
+    checks.check_positive("lr_scale", cfg.lr_scale)
     runtime.get_device(cfg.device)
     return cfg
 
 
 def target(dataset: str) -> data.GaussianMixture:
     """The mixture called ``dataset``: ``data.ring()`` or ``data.grid()``."""
-    if dataset == "ring":
-        return data.ring()
-    if dataset == "grid":
-        return data.grid()
-    raise ValueError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
-
-
-def _optimizer(params, spec: LossSpec, lr: float):
-    if spec.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
-    return torch.optim.Adam(params, lr=lr, betas=spec.betas)
+    return checks.lookup(DATASETS, dataset, "dataset")()
 
 
 def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
@@ -163,7 +150,7 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     :class:`ganlib.train.DivergenceError` naming the step if a loss becomes NaN/inf.
     """
     cfg = _check_config(cfg)
-    spec = loss_spec(name)
+    recipe = get_recipe(name)
     dev = runtime.get_device(cfg.device)
     mix = target(cfg.dataset)
     offset = ALL_LOSSES.index(name)
@@ -172,10 +159,12 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     S, B, k = cfg.seeds, cfg.batch, cfg.latent_dim
     G = batched.BatchedMLP(S, k, 2, cfg.width, cfg.depth, "relu", g_init)
     D = batched.BatchedMLP(S, 2, 1, cfg.width, cfg.depth, "relu", g_init)
-    if spec.clip is not None:
-        wgan.clip_weights(D, spec.clip)
-    lr = spec.lr * cfg.lr_scale
-    opt_d, opt_g = _optimizer(D.parameters(), spec, lr), _optimizer(G.parameters(), spec, lr)
+    if recipe.project is not None:
+        recipe.project(D)
+    scaled = replace(recipe, lr=recipe.lr * cfg.lr_scale)
+    opt_d = wgan.make_optimizer(D.parameters(), scaled)
+    opt_g = wgan.make_optimizer(G.parameters(), scaled)
+    penalty = None if recipe.penalty is None else partial(recipe.penalty, generator=g_data)
 
     def real():
         return mix.sample(S * B, g_data).view(S, B, 2)      # (S, B, 2)
@@ -190,8 +179,8 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     bar = tqdm(range(1, cfg.iters + 1), desc=f"{cfg.dataset}/{name}", disable=not progress,
                mininterval=1.0)
     for step in bar:
-        if spec.direct is not None:
-            g_buf.append(_direct_step(G, opt_g, real(), noise(), spec, g_data))
+        if recipe.direct is not None:
+            g_buf.append(_direct_step(G, opt_g, real(), noise(), recipe, g_data))
             d_buf.append(torch.zeros((), device=dev))
             if step % cfg.log_every == 0 or step == cfg.iters:
                 g_mean = torch.stack(g_buf).mean().item()
@@ -199,10 +188,10 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
                 history.log(step, d_loss=0.0, g_loss=g_mean)
                 d_buf, g_buf = [], []
             continue
-        for _ in range(spec.n_critic):
-            d_buf.append(batched.critic_step(D, G, opt_d, real(), noise(), spec.d_loss,
-                                             spec.lam, g_data, spec.clip))
-        g_buf.append(batched.generator_step(D, G, opt_g, noise(), spec.g_loss))
+        for _ in range(recipe.n_critic):
+            d_buf.append(train.d_step(D, G, opt_d, real(), noise(), recipe.loss.d_loss,
+                                      penalty, recipe.project))
+        g_buf.append(train.g_step(D, G, opt_g, noise(), recipe.loss.g_loss))
         if step % cfg.log_every == 0 or step == cfg.iters:
             d_mean, g_mean = torch.stack(d_buf).mean().item(), torch.stack(g_buf).mean().item()
             check_finite(step, 1e8, d_loss=d_mean, g_loss=g_mean)
@@ -296,7 +285,7 @@ def format_table(results: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ganlib.bench toy",
                                 description="2D mode-coverage benchmark (ring, grid) of the GAN losses.")
-    p.add_argument("--dataset", default="ring", choices=DATASETS)
+    p.add_argument("--dataset", default="ring", choices=tuple(DATASETS))
     p.add_argument("--losses", default=",".join(DEFAULT_LOSSES),
                    help=f"comma-separated, from: {', '.join(ALL_LOSSES)} (or 'all')")
     p.add_argument("--seeds", type=int, default=3, help="seeds trained at once")
