@@ -9,12 +9,15 @@ export PYTHONUNBUFFERED := 1
 # Parallel pytest workers (two notebooks at a time on a 2-core machine).
 WORKERS ?= 2
 
-.PHONY: book test unit page seeds sync clean help
+.PHONY: book test unit page seeds sync check-html mutants pdf clean help
 help:
 	@echo "make book   - set up .venv and build the HTML book (_build/html), notebooks executed"
 	@echo "make test   - set up .venv and run unit tests, nbval on every notebook, strict book build"
 	@echo "make unit   - unit tests only"
-	@echo "make seeds  - every notebook under GANLIB_SEED=1 and GANLIB_SEED=2"
+	@echo "make seeds  - every notebook under each seed of SEEDS (default: 0 to 7)"
+	@echo "make check-html [HTML=_build/html] - open every built page in headless Chromium"
+	@echo "make mutants - mutation testing of the math modules (mutmut; not part of CI)"
+	@echo "make pdf    - the whole book as one PDF (LaTeX from Debian's TeX Live)"
 	@echo "make page PAGE=02_vanilla_gan - build one chapter alone, strictly"
 	@echo "make sync   - regenerate book/*.ipynb from book/*.md (the Markdown is the source)"
 
@@ -42,8 +45,10 @@ test: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -n $(WORKERS) tests -k "not book_build"
 
+SEEDS ?= 0 1 2 3 4 5 6 7
 seeds: $(STAMP)
-	for s in 1 2; do GANLIB_SEED=$$s GANLIB_THREADS=$(THREADS) $(PY) -m pytest -n $(WORKERS) --dist loadfile --nbval-lax \
+	for s in $(SEEDS); do echo "== GANLIB_SEED=$$s"; \
+	  GANLIB_SEED=$$s GANLIB_THREADS=$(THREADS) $(PY) -m pytest -n $(WORKERS) --dist loadfile --nbval-lax \
 	  --nbval-cell-timeout=900 book || exit 1; done
 
 # Build one chapter alone (intro + PAGE + references), strictly, into _build/page-PAGE.
@@ -57,6 +62,28 @@ page: $(STAMP)
 
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --update --to ipynb $$(grep -l '^jupytext:' book/*.md)
+
+# The built book in a real browser (tests/check_html.py); needs Debian's chromium and
+# chromium-driver (`bash .ci/browser-deps` installs them).
+HTML ?= _build/html
+check-html: $(STAMP)
+	$(PY) tests/check_html.py $(HTML) --json _build/check-html.json
+
+# Mutation testing of the math modules against their unit tests (slow: about an hour on two
+# cores; not part of CI). The score is printed at the end and kept in _build/mutants.txt.
+mutants: $(STAMP)
+	$(PY) -m pip install -q mutmut==3.8.1
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children $$(nproc) || true
+	$(VENV)/bin/mutmut export-cicd-stats
+	@mkdir -p _build && $(VENV)/bin/mutmut results > _build/mutants.txt 2>&1 || true
+	$(PY) tests/mutation_score.py mutants/mutmut-cicd-stats.json | tee -a _build/mutants.txt
+
+# LaTeX builder, then latexmk with Debian's TeX Live (texlive-latex-extra, latexmk,
+# texlive-xetex); notebooks are executed (cached) as for `make book`.
+pdf: $(STAMP)
+	$(VENV)/bin/jupyter-book build . --builder pdflatex
+	@ls -l _build/latex/*.pdf
 
 clean:
 	rm -rf _build
