@@ -82,6 +82,7 @@ mutants: $(STAMP)
 # LaTeX builder, then latexmk with Debian's TeX Live (texlive-latex-extra, latexmk,
 # texlive-xetex); notebooks are executed (cached) as for `make book`.
 pdf: $(STAMP)
+	rm -rf _build/latex
 	$(VENV)/bin/jupyter-book build . --builder pdflatex
 	@ls -l _build/latex/*.pdf
 
