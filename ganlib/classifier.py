@@ -159,7 +159,7 @@ def get_classifier(size: int = 16, device=None, retrain: bool = False,
             model.load_state_dict(blob["state_dict"])
             model.test_accuracy = float(blob["test_accuracy"])
             if verbose:
-                print(f"digit classifier ({size}x{size}) loaded from {path}: "
+                print(f"digit classifier ({size}x{size}, cached): "
                       f"held-out accuracy {model.test_accuracy:.4f}")
         except Exception as err:  # corrupt or stale file: retrain and overwrite
             print(f"could not read {path} ({err}); retraining")
