@@ -74,7 +74,8 @@ article.querySelectorAll('mjx-container[display="true"]').forEach(e => {
   const box = e.parentElement.getBoundingClientRect();
   const r = (e.querySelector('mjx-math') || e).getBoundingClientRect();
   if (r.right > Math.min(box.right, colRight) + 1 || e.scrollWidth > e.clientWidth + 1)
-    out.push(['wide-math', Math.round(r.width) + ' px in ' + Math.round(box.width) + ' px: ' +
+    out.push(['wide-math', Math.max(Math.round(r.width), e.scrollWidth) + ' px in ' +
+              Math.min(Math.round(box.width), e.clientWidth) + ' px: ' +
               text(e.querySelector('mjx-assistive-mml') || e)]);
 });
 article.querySelectorAll('table').forEach(t => {
