@@ -35,6 +35,7 @@ Example: ``python -m ganlib.bench toy --dataset grid --losses gan,wgan-gp --seed
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -71,6 +72,14 @@ class ToyConfig:
     log_every: int = 100              # steps between divergence checks / history records
     device: str = "cpu"               # "cpu" or "cuda"
     seed: int = 0                     # base seed; model and data streams derive from it
+    pack: int = 1                     # PacGAN: D scores packs of `pack` samples (input 2 pack);
+                                      # it must divide batch; 1 = no packing
+    ema: float = 0.0                  # decay of the generator's weight average (0 = none);
+                                      # when > 0 the average is the generator evaluated
+    schedule: str = "constant"        # learning rate over training: constant, step or linear
+    decay_start: float = 0.8          # fraction of the iterations after which the lr decays
+    lr_end: float = 0.1               # lr multiplier reached at the end (step: after decay_start)
+    betas: tuple | None = None        # Adam betas for every loss (None: each recipe's own)
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,42 @@ def _direct_step(G, opt_g, x, z, recipe: Recipe, g_data) -> torch.Tensor:
     return loss.detach() / fake.shape[0]
 
 
+SCHEDULES = ("constant", "step", "linear")
+
+
+def lr_factor(step: int, iters: int, schedule: str = "constant", decay_start: float = 0.8,
+              lr_end: float = 0.1) -> float:
+    """The learning-rate multiplier at generator iteration ``step`` (1..iters).
+
+    ``constant``: 1. ``step``: 1 for step <= decay_start * iters, then lr_end (chapter 2's
+    late drop). ``linear``: 1 up to t0 = decay_start * iters, then linear in the step down to
+    lr_end at step = iters: 1 + (lr_end - 1) (step - t0) / (iters - t0).
+    """
+    checks.check_choice("schedule", schedule, SCHEDULES)
+    t0 = decay_start * iters
+    if schedule == "constant" or step <= t0:
+        return 1.0
+    if schedule == "step":
+        return float(lr_end)
+    return 1.0 + (lr_end - 1.0) * (step - t0) / (iters - t0)
+
+
+def ema_decay(decay: float, n_updates: int) -> float:
+    """The decay used at update ``n_updates`` (1, 2, ...): min(decay, (1 + n) / (10 + n)).
+
+    The warm-up of ``tf.train.ExponentialMovingAverage``: early averages forget the random
+    initial weights quickly, later ones average over about 1 / (1 - decay) steps.
+    """
+    return min(decay, (1.0 + n_updates) / (10.0 + n_updates))
+
+
+@torch.no_grad()
+def ema_update(avg: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """In place: every parameter of ``avg`` becomes decay * avg + (1 - decay) * model."""
+    for pa, p in zip(avg.parameters(), model.parameters()):
+        pa.lerp_(p, 1.0 - decay)
+
+
 def _check_config(cfg: ToyConfig) -> ToyConfig:
     checks.check_choice("dataset", cfg.dataset, DATASETS)
     for name in cfg.losses:
@@ -132,6 +177,17 @@ def _check_config(cfg: ToyConfig) -> ToyConfig:
         checks.check_int(name, getattr(cfg, name))
     checks.check_int("depth", cfg.depth, 0)
     checks.check_positive("lr_scale", cfg.lr_scale)
+    checks.check_int("pack", cfg.pack)
+    if cfg.batch % cfg.pack:
+        raise ValueError(f"pack must divide batch, got pack={cfg.pack} and batch={cfg.batch}")
+    if not (isinstance(cfg.ema, (int, float)) and 0.0 <= cfg.ema < 1.0):
+        raise ValueError(f"ema must be a decay in [0, 1), got {cfg.ema!r}")
+    checks.check_choice("schedule", cfg.schedule, SCHEDULES)
+    if not (isinstance(cfg.decay_start, (int, float)) and 0.0 <= cfg.decay_start < 1.0):
+        raise ValueError(f"decay_start must be a fraction in [0, 1), got {cfg.decay_start!r}")
+    checks.check_positive("lr_end", cfg.lr_end)
+    if cfg.betas is not None and not (len(cfg.betas) == 2 and all(0 <= b < 1 for b in cfg.betas)):
+        raise ValueError(f"betas must be two numbers in [0, 1), got {cfg.betas!r}")
     runtime.get_device(cfg.device)
     return cfg
 
@@ -144,7 +200,11 @@ def target(dataset: str) -> data.GaussianMixture:
 def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     """Train loss ``name`` for ``cfg.seeds`` seeds at once; return (D, G, history, timing).
 
-    D and G are :class:`ganlib.batched.BatchedMLP` with ``cfg.seeds`` seeds; ``timing`` is
+    D and G are :class:`ganlib.batched.BatchedMLP` with ``cfg.seeds`` seeds (D of input
+    dimension 2 ``cfg.pack``: with packing it scores packs of real or of generated samples,
+    :func:`ganlib.batched.pack`); with ``cfg.ema`` > 0 the returned G is the weight average
+    of the trained generator (:func:`ema_update`). The learning rates follow
+    :func:`lr_factor` (generator iteration by iteration, both players). ``timing`` is
     ``{"wall_s": ..., "cpu_s": ...}``, the wall time (synchronized on CUDA) and the process
     CPU time of the training loop alone. Raises
     :class:`ganlib.train.DivergenceError` naming the step if a loss becomes NaN/inf.
@@ -158,16 +218,29 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     g_data = torch.Generator(device=dev).manual_seed(1000 * cfg.seed + 500 + offset)
     S, B, k = cfg.seeds, cfg.batch, cfg.latent_dim
     G = batched.BatchedMLP(S, k, 2, cfg.width, cfg.depth, "relu", g_init)
-    D = batched.BatchedMLP(S, 2, 1, cfg.width, cfg.depth, "relu", g_init)
+    D = batched.BatchedMLP(S, 2 * cfg.pack, 1, cfg.width, cfg.depth, "relu", g_init)
+    G_pack = batched.Packed(G, cfg.pack)                     # z (S, B, k) -> (S, B/m, 2m)
+    G_avg = copy.deepcopy(G).requires_grad_(False) if cfg.ema > 0 else None
     if recipe.project is not None:
         recipe.project(D)
     scaled = replace(recipe, lr=recipe.lr * cfg.lr_scale)
+    if cfg.betas is not None:
+        scaled = replace(scaled, betas=tuple(cfg.betas))
     opt_d = wgan.make_optimizer(D.parameters(), scaled)
     opt_g = wgan.make_optimizer(G.parameters(), scaled)
     penalty = None if recipe.penalty is None else partial(recipe.penalty, generator=g_data)
 
     def real():
         return mix.sample(S * B, g_data).view(S, B, 2)      # (S, B, 2)
+
+    def real_packed():
+        return batched.pack(real(), cfg.pack)                # (S, B/m, 2m)
+
+    def set_lr(step):
+        f = lr_factor(step, cfg.iters, cfg.schedule, cfg.decay_start, cfg.lr_end)
+        for opt in (opt_d, opt_g):
+            for group in opt.param_groups:
+                group["lr"] = scaled.lr * f
 
     def noise():
         return torch.randn(S, B, k, generator=g_data, device=dev)
@@ -179,9 +252,12 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     bar = tqdm(range(1, cfg.iters + 1), desc=f"{cfg.dataset}/{name}", disable=not progress,
                mininterval=1.0)
     for step in bar:
+        set_lr(step)
         if recipe.direct is not None:
             g_buf.append(_direct_step(G, opt_g, real(), noise(), recipe, g_data))
             d_buf.append(torch.zeros((), device=dev))
+            if G_avg is not None:
+                ema_update(G_avg, G, ema_decay(cfg.ema, step))
             if step % cfg.log_every == 0 or step == cfg.iters:
                 g_mean = torch.stack(g_buf).mean().item()
                 check_finite(step, 1e8, g_loss=g_mean)
@@ -189,9 +265,11 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
                 d_buf, g_buf = [], []
             continue
         for _ in range(recipe.n_critic):
-            d_buf.append(train.d_step(D, G, opt_d, real(), noise(), recipe.loss.d_loss,
-                                      penalty, recipe.project))
-        g_buf.append(train.g_step(D, G, opt_g, noise(), recipe.loss.g_loss))
+            d_buf.append(train.d_step(D, G_pack, opt_d, real_packed(), noise(),
+                                      recipe.loss.d_loss, penalty, recipe.project))
+        g_buf.append(train.g_step(D, G_pack, opt_g, noise(), recipe.loss.g_loss))
+        if G_avg is not None:
+            ema_update(G_avg, G, ema_decay(cfg.ema, step))
         if step % cfg.log_every == 0 or step == cfg.iters:
             d_mean, g_mean = torch.stack(d_buf).mean().item(), torch.stack(g_buf).mean().item()
             check_finite(step, 1e8, d_loss=d_mean, g_loss=g_mean)
@@ -200,7 +278,8 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
             d_buf, g_buf = [], []
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
-    return D, G, history, {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+    timing = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+    return D, (G if G_avg is None else G_avg), history, timing
 
 
 def evaluate(G: batched.BatchedMLP, cfg: ToyConfig) -> list[metrics.ModeStats]:
@@ -224,7 +303,7 @@ def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, **overrid
 
     Keys: loss, dataset, seed, modes, n_modes, high_quality, reverse_kl, seed_iters_per_s
     and seed_iters_per_cpu_s (the loss's throughput per wall-clock and per CPU second, the
-    same for all its seeds), status ("ok" or the divergence
+    same for all its seeds), cpu_s (the CPU seconds of the loss's training, all seeds), status ("ok" or the divergence
     message; metrics are NaN then) and config (the ToyConfig as a dict).
     ``overrides`` replace fields of ``cfg`` (e.g. ``run_benchmark(dataset="grid", seeds=2)``).
     """
@@ -246,7 +325,7 @@ def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, **overrid
                 "reverse_kl": st.reverse_kl if st else math.nan,
                 "seed_iters_per_s": cfg.iters * cfg.seeds / secs,
                 "seed_iters_per_cpu_s": cfg.iters * cfg.seeds / cpu,
-                "status": status, "config": asdict(cfg)})
+                "cpu_s": cpu, "status": status, "config": asdict(cfg)})
     return results
 
 
@@ -264,7 +343,8 @@ def summarize(results: list[dict]) -> list[dict]:
                      "min_modes": min((r["modes"] for r in ok), default=math.nan),
                      "high_quality": mean("high_quality"), "reverse_kl": mean("reverse_kl"),
                      "seed_iters_per_s": rs[0]["seed_iters_per_s"],
-                     "seed_iters_per_cpu_s": rs[0]["seed_iters_per_cpu_s"]})
+                     "seed_iters_per_cpu_s": rs[0]["seed_iters_per_cpu_s"],
+                     "cpu_s": rs[0].get("cpu_s", math.nan)})
     return rows
 
 

@@ -1,0 +1,59 @@
+"""The measured sweep that chose :data:`ganlib.bench.toy.BOOK_CONFIG`: ``python -m ganlib.bench toy_sweep``.
+
+Each point is a :class:`ganlib.bench.toy.ToyConfig` (the PacGAN/VEEGAN protocol unchanged:
+ring std 0.01, grid std 0.05, 2,500 samples, high quality within 3 std); for each loss it
+prints modes, high quality (means over the seeds) and the CPU seconds of training all seeds.
+``--grid`` picks a named list of points (:data:`GRIDS`); ``--json FILE`` appends one JSON
+line per (point, loss). Run it with ``GANLIB_THREADS=1``, the scale the book is built at.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from .. import runtime
+from . import toy
+
+BASE = dict(seeds=2, batch=128, width=128, depth=2, lr_scale=10.0, betas=(0.5, 0.999))
+
+# name -> list of (label, overrides of ToyConfig); every point also takes BASE
+GRIDS: dict[str, list[tuple[str, dict]]] = {
+    "probe": [
+        ("base 1000", dict(iters=1000)),
+        ("ema .99 step 1000", dict(iters=1000, ema=0.99, schedule="step")),
+        ("pack2 ema step 1000", dict(iters=1000, ema=0.99, schedule="step", pack=2)),
+    ],
+}
+
+
+def sweep(points, datasets, losses, progress=False, json_path=None):
+    rows = []
+    for label, over in points:
+        for ds in datasets:
+            cfg = toy.ToyConfig(**{**BASE, **over, "dataset": ds, "losses": tuple(losses)})
+            res = toy.run_benchmark(cfg, progress=progress)
+            for r in toy.summarize(res):
+                row = {"point": label, **{k: v for k, v in over.items()}, **r}
+                rows.append(row)
+                print(f"{label:34} {ds:4} {r['loss']:10} modes {r['modes']:5.2f}/{r['n_modes']}"
+                      f" min {r['min_modes']:3.0f} HQ {100 * r['high_quality']:5.1f}%"
+                      f" cpu {r['cpu_s']:6.1f}s", flush=True)
+                if json_path:
+                    with open(json_path, "a") as f:
+                        f.write(json.dumps(row, default=str) + "\n")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ganlib.bench toy_sweep", description=__doc__)
+    p.add_argument("--grid", default="probe", choices=tuple(GRIDS))
+    p.add_argument("--datasets", default="ring,grid")
+    p.add_argument("--losses", default="gan,wgan-gp")
+    p.add_argument("--json", default=None)
+    a = p.parse_args(argv)
+    runtime.set_threads()
+    t0 = time.process_time()
+    sweep(GRIDS[a.grid], a.datasets.split(","), a.losses.split(","), json_path=a.json)
+    print(f"total CPU {time.process_time() - t0:.1f}s")
+    return 0
