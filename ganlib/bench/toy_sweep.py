@@ -24,6 +24,15 @@ GRIDS: dict[str, list[tuple[str, dict]]] = {
         ("ema .99 step 1000", dict(iters=1000, ema=0.99, schedule="step")),
         ("pack2 ema step 1000", dict(iters=1000, ema=0.99, schedule="step", pack=2)),
     ],
+    "gan_ring": [
+        ("3000", dict(iters=3000)),
+        ("3000 step.7/.1", dict(iters=3000, schedule="step", decay_start=0.7)),
+        ("3000 step.7/.1 ema.999", dict(iters=3000, schedule="step", decay_start=0.7, ema=0.999)),
+        ("3000 lin.5/.01 ema.999", dict(iters=3000, schedule="linear", decay_start=0.5,
+                                        lr_end=0.01, ema=0.999)),
+        ("3000 lin.5/.01 ema.999 pack2", dict(iters=3000, schedule="linear", decay_start=0.5,
+                                              lr_end=0.01, ema=0.999, pack=2)),
+    ],
 }
 
 
