@@ -129,7 +129,7 @@ def test_packed_benchmark_trains_a_wider_critic():
         D, G, _, _ = toy.train_loss(cfg, name, progress=False)
         assert D.in_dim == 8 and G.out_dim == 2
         assert toy.evaluate(G, cfg)[0].n_modes == 8
-    with pytest.raises(ValueError, match="pack must divide batch, got pack=3 and batch=16"):
+    with pytest.raises(ValueError, match=r"pack must divide batch, got pack=3 \(gan\) and batch=16"):
         toy.run_benchmark(pack=3, progress=False, **TINY)
 
 

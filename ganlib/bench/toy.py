@@ -10,6 +10,9 @@ training throughput in seed-iterations per second (generator iterations x seeds 
 Losses (each player minimizes its loss; see the modules named):
 
 * ``gan``          non-saturating GAN (``losses.get_loss("gan")``), Adam, 1 D step per G step;
+* ``pacgan2``, ``pacgan4``  the same with PacGAN packing (Lin et al. 2018): D scores packs of
+  2 (4) samples concatenated, real and generated alike (:func:`ganlib.batched.pack`);
+  the option ``pack`` packs every loss;
 * ``fgan-<name>``  f-GAN with divergence <name> from ``ganlib.fdiv`` (kl, reverse_kl,
   pearson, hellinger, js, gan; ``losses.get_loss("fgan-<name>")``): the critic ascends the
   variational bound, the generator uses the "alternative" loss -E[g_f(V(G(z)))] of Nowozin
@@ -96,6 +99,7 @@ class Recipe:
     project: Callable | None = None   # project(D) after each D step (and at initialization)
     direct: Callable | None = None    # (fake (B, 2), real (B, 2), torch.Generator) -> scalar that
                                       # G minimizes with no critic (MMD, sliced W)
+    pack: int = 1                     # PacGAN packing of this loss, times the config's pack
 
 
 def _critic_recipe(method: str, **constraint) -> Recipe:
@@ -114,6 +118,8 @@ RECIPES: dict[str, Recipe] = {
     "mmd": Recipe(None, lr=1e-3, direct=lambda f, r, g: distances.mmd2(f, r, MMD_BANDWIDTHS)),
     "sw": Recipe(None, lr=1e-3,
                  direct=lambda f, r, g: transport.sliced_wasserstein(f, r, 64, generator=g) ** 2),
+    "pacgan2": Recipe(losses.get_loss("gan"), pack=2),
+    "pacgan4": Recipe(losses.get_loss("gan"), pack=4),
 }
 ALL_LOSSES = tuple(RECIPES)
 
@@ -178,8 +184,10 @@ def _check_config(cfg: ToyConfig) -> ToyConfig:
     checks.check_int("depth", cfg.depth, 0)
     checks.check_positive("lr_scale", cfg.lr_scale)
     checks.check_int("pack", cfg.pack)
-    if cfg.batch % cfg.pack:
-        raise ValueError(f"pack must divide batch, got pack={cfg.pack} and batch={cfg.batch}")
+    for name in cfg.losses:
+        m = cfg.pack * get_recipe(name).pack
+        if cfg.batch % m:
+            raise ValueError(f"pack must divide batch, got pack={m} ({name}) and batch={cfg.batch}")
     if not (isinstance(cfg.ema, (int, float)) and 0.0 <= cfg.ema < 1.0):
         raise ValueError(f"ema must be a decay in [0, 1), got {cfg.ema!r}")
     checks.check_choice("schedule", cfg.schedule, SCHEDULES)
@@ -218,8 +226,9 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     g_data = torch.Generator(device=dev).manual_seed(1000 * cfg.seed + 500 + offset)
     S, B, k = cfg.seeds, cfg.batch, cfg.latent_dim
     G = batched.BatchedMLP(S, k, 2, cfg.width, cfg.depth, "relu", g_init)
-    D = batched.BatchedMLP(S, 2 * cfg.pack, 1, cfg.width, cfg.depth, "relu", g_init)
-    G_pack = batched.Packed(G, cfg.pack)                     # z (S, B, k) -> (S, B/m, 2m)
+    m = cfg.pack * recipe.pack
+    D = batched.BatchedMLP(S, 2 * m, 1, cfg.width, cfg.depth, "relu", g_init)
+    G_pack = batched.Packed(G, m)                            # z (S, B, k) -> (S, B/m, 2m)
     G_avg = copy.deepcopy(G).requires_grad_(False) if cfg.ema > 0 else None
     if recipe.project is not None:
         recipe.project(D)
@@ -234,7 +243,7 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
         return mix.sample(S * B, g_data).view(S, B, 2)      # (S, B, 2)
 
     def real_packed():
-        return batched.pack(real(), cfg.pack)                # (S, B/m, 2m)
+        return batched.pack(real(), m)                       # (S, B/m, 2m)
 
     def set_lr(step):
         f = lr_factor(step, cfg.iters, cfg.schedule, cfg.decay_start, cfg.lr_end)
