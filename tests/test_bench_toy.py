@@ -2,9 +2,11 @@
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
+from ganlib import metrics
 from ganlib.bench import __main__ as bench_main
 from ganlib.bench import toy
 
@@ -204,3 +206,38 @@ def test_schedule_sets_the_optimizers_lr(monkeypatch):
                         decay_start=0.5, lr_end=0.1)
     toy.train_loss(cfg, "gan", progress=False)
     assert seen == pytest.approx([1e-4, 1e-4, 1e-5, 1e-5])
+
+
+def test_book_config():
+    cfg = toy.book_config("grid", 3)
+    assert cfg == toy.ToyConfig(**{**toy.BOOK_CONFIG, "dataset": "grid", "seed": 3})
+    assert "gan" in cfg.losses and cfg.n_eval == 2500 and cfg.dataset == "grid"
+    assert toy.book_config("ring", iters=7).iters == 7
+    with pytest.raises(ValueError, match="unknown dataset 'moons'"):
+        toy.book_config("moons")
+
+
+def test_save_samples(tmp_path):
+    cfg = toy.ToyConfig(losses=("gan", "pacgan2"), seed=1, **TINY)
+    res = toy.run_benchmark(cfg, progress=False, save_samples=str(tmp_path / "s"))
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
+        "ring_gan_seed2.npy", "ring_gan_seed3.npy", "ring_pacgan2_seed2.npy",
+        "ring_pacgan2_seed3.npy"]
+    x = np.load(tmp_path / "s" / "ring_gan_seed3.npy")
+    assert x.shape == (200, 2) and x.dtype == np.float32
+    r = next(r for r in res if r["loss"] == "gan" and r["seed"] == 3)   # the points scored
+    assert metrics.mode_stats(torch.from_numpy(x), toy.target("ring")).modes == r["modes"]
+
+
+def test_cli_book(tmp_path, monkeypatch, capsys):
+    tiny = {**toy.BOOK_CONFIG, **TINY, "n_eval": 2500}
+    monkeypatch.setattr(toy, "BOOK_CONFIG", tiny)
+    rc = bench_main.main(["toy", "--book", "--dataset", "grid", "--seed", "0", "--device", "cpu",
+                          "--no-progress", "--save-samples", str(tmp_path)])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "iters=3" in out and "dataset='grid'" in out and "CPU s per loss" in out
+    for loss in tiny["losses"]:
+        for k in (0, 1):
+            x = np.load(tmp_path / f"grid_{loss}_seed{k}.npy")
+            assert x.shape == (2500, 2) and np.isfinite(x).all()

@@ -293,10 +293,7 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
 
 def evaluate(G: batched.BatchedMLP, cfg: ToyConfig) -> list[metrics.ModeStats]:
     """mode_stats of ``cfg.n_eval`` samples from each seed's generator."""
-    dev = next(G.parameters()).device
-    g = torch.Generator(device=dev).manual_seed(1000 * cfg.seed + 999)
-    with torch.no_grad():
-        x = G(torch.randn(G.n_seeds, cfg.n_eval, cfg.latent_dim, generator=g, device=dev))
+    x = torch.from_numpy(generate(G, cfg))
     mix = target(cfg.dataset)
     out = []
     for s in range(G.n_seeds):
@@ -307,7 +304,8 @@ def evaluate(G: batched.BatchedMLP, cfg: ToyConfig) -> list[metrics.ModeStats]:
     return out
 
 
-def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, **overrides) -> list[dict]:
+def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, save_samples=None,
+                  **overrides) -> list[dict]:
     """Train every loss in ``cfg.losses``; return one result dict per (loss, seed).
 
     Keys: loss, dataset, seed, modes, n_modes, high_quality, reverse_kl, seed_iters_per_s
@@ -315,20 +313,31 @@ def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, **overrid
     same for all its seeds), cpu_s (the CPU seconds of the loss's training, all seeds), status ("ok" or the divergence
     message; metrics are NaN then) and config (the ToyConfig as a dict).
     ``overrides`` replace fields of ``cfg`` (e.g. ``run_benchmark(dataset="grid", seeds=2)``).
+    With ``save_samples`` (a directory) each loss's and seed's ``n_eval`` generated points,
+    the ones scored, are saved as :func:`sample_file` (an (n_eval, 2) float32 array). Seeds
+    are numbered across runs: model s of base seed ``cfg.seed`` is seed
+    ``cfg.seed * cfg.seeds + s`` (``--seed 1`` with 2 seeds trains seeds 2 and 3), in the
+    files and in the results' "seed".
     """
     cfg = _check_config(replace(cfg or ToyConfig(), **overrides))
+    if save_samples is not None:
+        import os
+        os.makedirs(save_samples, exist_ok=True)
     results = []
     for name in cfg.losses:
         try:
             _, G, _, timing = train_loss(cfg, name, progress)
             stats, status = evaluate(G, cfg), "ok"
+            if save_samples is not None:
+                for s, xs in enumerate(generate(G, cfg)):
+                    np.save(sample_file(save_samples, cfg.dataset, name, cfg.seed * cfg.seeds + s), xs)
             secs, cpu = timing["wall_s"], timing["cpu_s"]
         except DivergenceError as err:
             stats, status, secs, cpu = [None] * cfg.seeds, str(err), math.nan, math.nan
         n_modes = target(cfg.dataset).n_components
         for s, st in enumerate(stats):
             results.append({
-                "loss": name, "dataset": cfg.dataset, "seed": s,
+                "loss": name, "dataset": cfg.dataset, "seed": cfg.seed * cfg.seeds + s,
                 "modes": st.modes if st else math.nan, "n_modes": n_modes,
                 "high_quality": st.high_quality if st else math.nan,
                 "reverse_kl": st.reverse_kl if st else math.nan,
@@ -355,6 +364,40 @@ def summarize(results: list[dict]) -> list[dict]:
                      "seed_iters_per_cpu_s": rs[0]["seed_iters_per_cpu_s"],
                      "cpu_s": rs[0].get("cpu_s", math.nan)})
     return rows
+
+
+# The configuration the book's chapter 4 runs (chosen by ``python -m ganlib.bench toy_sweep``):
+# 2 seeds, the non-saturating GAN next to PacGAN2 (packs of 2), G and D with 3 hidden layers
+# of 128 ReLU units, batch 256, Adam betas (0.5, 0.999) at lr 1e-3 for half the 3,000
+# iterations, then linearly down to 1e-5, and the generator's EMA (decay 0.999) evaluated.
+# Defined once; ``--book`` runs exactly this.
+BOOK_CONFIG = dict(losses=("gan", "pacgan2"), seeds=2, iters=3000, batch=256, width=128,
+                   depth=3, lr_scale=10.0, betas=(0.5, 0.999), schedule="linear",
+                   decay_start=0.5, lr_end=0.01, ema=0.999)
+
+
+def book_config(dataset: str = "ring", seed: int = 0, **overrides) -> ToyConfig:
+    """The chapter's :class:`ToyConfig` on ``dataset`` with base seed ``seed``
+    (:data:`BOOK_CONFIG`; ``overrides`` replace fields, e.g. for a tiny test)."""
+    checks.check_choice("dataset", dataset, DATASETS)
+    checks.check_int("seed", seed, 0)
+    return _check_config(ToyConfig(**{**BOOK_CONFIG, "dataset": dataset, "seed": seed,
+                                      **overrides}))
+
+
+def sample_file(directory, dataset: str, loss: str, seed: int) -> str:
+    """``directory/<dataset>_<loss>_seed<seed>.npy``, where ``--save-samples`` writes."""
+    import os
+    return os.path.join(directory, f"{dataset}_{loss}_seed{seed}.npy")
+
+
+def generate(G: batched.BatchedMLP, cfg: ToyConfig) -> np.ndarray:
+    """The ``cfg.n_eval`` points per seed that :func:`evaluate` scores, (S, n_eval, 2) float32."""
+    dev = next(G.parameters()).device
+    g = torch.Generator(device=dev).manual_seed(1000 * cfg.seed + 999)
+    with torch.no_grad():
+        x = G(torch.randn(G.n_seeds, cfg.n_eval, cfg.latent_dim, generator=g, device=dev))
+    return x.cpu().numpy()
 
 
 def format_table(results: list[dict]) -> str:
@@ -387,17 +430,35 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default=None, choices=("cpu", "cuda"),
                    help="default: cuda when available")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--pack", type=int, default=1, help="PacGAN packing of every loss")
+    p.add_argument("--ema", type=float, default=0.0, help="generator EMA decay (0: none)")
+    p.add_argument("--schedule", default="constant", choices=SCHEDULES)
+    p.add_argument("--book", action="store_true",
+                   help="run the book's configuration (toy.BOOK_CONFIG) on --dataset and --seed; "
+                        "the other training options are ignored")
+    p.add_argument("--save-samples", default=None, metavar="DIR",
+                   help="write each loss's and seed's generated points to "
+                        "DIR/<dataset>_<loss>_seed<k>.npy")
     p.add_argument("--no-progress", action="store_true")
     a = p.parse_args(argv)
     names = ALL_LOSSES if a.losses == "all" else tuple(s.strip() for s in a.losses.split(",") if s.strip())
     device = a.device or runtime.get_device().type
     try:
-        cfg = _check_config(ToyConfig(a.dataset, names, a.seeds, a.iters, a.batch, a.width, a.depth,
-                                      lr_scale=a.lr_scale, device=device, seed=a.seed))
+        if a.book:
+            cfg = book_config(a.dataset, a.seed, device=device)
+        else:
+            cfg = _check_config(ToyConfig(a.dataset, names, a.seeds, a.iters, a.batch, a.width,
+                                          a.depth, lr_scale=a.lr_scale, device=device,
+                                          seed=a.seed, pack=a.pack, ema=a.ema,
+                                          schedule=a.schedule))
     except ValueError as err:
         p.error(str(err))
     runtime.set_threads()
     print(cfg)
-    results = run_benchmark(cfg, progress=not a.no_progress)
+    results = run_benchmark(cfg, progress=not a.no_progress, save_samples=a.save_samples)
     print(format_table(results))
+    print("per seed: " + "; ".join(f"{r['loss']} seed {r['seed']}: {r['modes']} modes, "
+                                  f"{100 * r['high_quality']:.1f}% HQ" for r in results))
+    print("CPU s per loss: " + ", ".join(f"{r['loss']} {r['cpu_s']:.1f}"
+                                         for r in summarize(results)))
     return 0

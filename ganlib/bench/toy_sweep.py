@@ -11,27 +11,46 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 
 from .. import runtime
 from . import toy
 
 BASE = dict(seeds=2, batch=128, width=128, depth=2, lr_scale=10.0, betas=(0.5, 0.999))
+LIN = dict(schedule="linear", decay_start=0.5, lr_end=0.01)     # lr 1e-3 -> 1e-5, 2nd half
 
-# name -> list of (label, overrides of ToyConfig); every point also takes BASE
+# name -> list of (label, overrides of BASE): the points measured to choose toy.BOOK_CONFIG
+# (each took from 5 to 65 CPU seconds at 1 thread; the report of issue 11 lists the results)
 GRIDS: dict[str, list[tuple[str, dict]]] = {
-    "probe": [
-        ("base 1000", dict(iters=1000)),
-        ("ema .99 step 1000", dict(iters=1000, ema=0.99, schedule="step")),
-        ("pack2 ema step 1000", dict(iters=1000, ema=0.99, schedule="step", pack=2)),
+    "probe": [                                   # ring, gan and wgan-gp: packing first
+        ("1000 it", dict(iters=1000)),
+        ("1000 it, ema .99, step", dict(iters=1000, ema=0.99, schedule="step")),
+        ("1000 it, ema .99, step, pack 2", dict(iters=1000, ema=0.99, schedule="step", pack=2)),
     ],
-    "gan_ring": [
-        ("3000", dict(iters=3000)),
-        ("3000 step.7/.1", dict(iters=3000, schedule="step", decay_start=0.7)),
-        ("3000 step.7/.1 ema.999", dict(iters=3000, schedule="step", decay_start=0.7, ema=0.999)),
-        ("3000 lin.5/.01 ema.999", dict(iters=3000, schedule="linear", decay_start=0.5,
-                                        lr_end=0.01, ema=0.999)),
-        ("3000 lin.5/.01 ema.999 pack2", dict(iters=3000, schedule="linear", decay_start=0.5,
-                                              lr_end=0.01, ema=0.999, pack=2)),
+    "gan_ring": [                                # ring, gan: schedule, EMA, packing
+        ("3000 it", dict(iters=3000)),
+        ("3000 it, step .7/.1", dict(iters=3000, schedule="step", decay_start=0.7)),
+        ("3000 it, step .7/.1, ema .999", dict(iters=3000, schedule="step", decay_start=0.7,
+                                               ema=0.999)),
+        ("3000 it, lin, ema .999", dict(iters=3000, ema=0.999, **LIN)),
+        ("3000 it, lin, ema .999, pack 2", dict(iters=3000, ema=0.999, pack=2, **LIN)),
+    ],
+    "gan_ring4": [                               # 4 seeds: pack 4, a wider latent
+        ("4 seeds, lin, ema", dict(seeds=4, iters=3000, ema=0.999, **LIN)),
+        ("4 seeds, lin, ema, pack 4", dict(seeds=4, iters=3000, ema=0.999, pack=4, **LIN)),
+        ("4 seeds, lin, ema, latent 8", dict(seeds=4, iters=3000, ema=0.999, latent_dim=8,
+                                             **LIN)),
+    ],
+    "gan_ring_b256": [                           # batch 256: schedules, EMA, width, depth
+        ("b256, step .8/.1, ema", dict(iters=3000, batch=256, schedule="step", ema=0.999)),
+        ("b256, lin, ema", dict(iters=3000, batch=256, ema=0.999, **LIN)),
+        ("b256, lin, ema, pack 2", dict(iters=3000, batch=256, ema=0.999, pack=2, **LIN)),
+        ("b256, lin, no ema", dict(iters=3000, batch=256, **LIN)),
+        ("b256, lin, ema, depth 3", dict(iters=3000, batch=256, ema=0.999, depth=3, **LIN)),
+        ("b256, lin, ema, width 256", dict(iters=3000, batch=256, ema=0.999, width=256, **LIN)),
+    ],
+    "book": [                                    # toy.BOOK_CONFIG (run with --losses gan,pacgan2)
+        ("book", {k: v for k, v in toy.BOOK_CONFIG.items() if k != "losses"}),
     ],
 }
 
@@ -41,9 +60,10 @@ def sweep(points, datasets, losses, progress=False, json_path=None):
     for label, over in points:
         for ds in datasets:
             cfg = toy.ToyConfig(**{**BASE, **over, "dataset": ds, "losses": tuple(losses)})
+            cfg = replace(cfg, betas=tuple(cfg.betas))
             res = toy.run_benchmark(cfg, progress=progress)
             for r in toy.summarize(res):
-                row = {"point": label, **{k: v for k, v in over.items()}, **r}
+                row = {"point": label, **over, **r}
                 rows.append(row)
                 print(f"{label:34} {ds:4} {r['loss']:10} modes {r['modes']:5.2f}/{r['n_modes']}"
                       f" min {r['min_modes']:3.0f} HQ {100 * r['high_quality']:5.1f}%"
