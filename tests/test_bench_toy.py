@@ -131,7 +131,8 @@ def test_packed_benchmark_trains_a_wider_critic():
         D, G, _, _ = toy.train_loss(cfg, name, progress=False)
         assert D.in_dim == 8 and G.out_dim == 2
         assert toy.evaluate(G, cfg)[0].n_modes == 8
-    with pytest.raises(ValueError, match=r"pack must divide batch, got pack=3 \(gan\) and batch=16"):
+    msg = r"pack must divide batch, got pack=3 \(gan\) and batch=16"
+    with pytest.raises(ValueError, match=msg):
         toy.run_benchmark(pack=3, progress=False, **TINY)
 
 
@@ -147,7 +148,8 @@ def test_pack_1_is_the_old_benchmark():
     G0 = batched.BatchedMLP(S, 2, 2, cfg.width, cfg.depth, "relu", g_init)
     D0 = batched.BatchedMLP(S, 2, 1, cfg.width, cfg.depth, "relu", g_init)
     rec = toy.get_recipe("gan")
-    opt_d, opt_g = wgan.make_optimizer(D0.parameters(), rec), wgan.make_optimizer(G0.parameters(), rec)
+    opt_d = wgan.make_optimizer(D0.parameters(), rec)
+    opt_g = wgan.make_optimizer(G0.parameters(), rec)
     mix = toy.target("ring")
     for _ in range(cfg.iters):
         train.d_step(D0, G0, opt_d, mix.sample(S * B, g_data).view(S, B, 2),

@@ -310,8 +310,9 @@ def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, save_samp
 
     Keys: loss, dataset, seed, modes, n_modes, high_quality, reverse_kl, seed_iters_per_s
     and seed_iters_per_cpu_s (the loss's throughput per wall-clock and per CPU second, the
-    same for all its seeds), cpu_s (the CPU seconds of the loss's training, all seeds), status ("ok" or the divergence
-    message; metrics are NaN then) and config (the ToyConfig as a dict).
+    same for all its seeds), cpu_s (the CPU seconds of the loss's training, all seeds),
+    status ("ok" or the divergence message; metrics are NaN then) and config (the ToyConfig
+    as a dict).
     ``overrides`` replace fields of ``cfg`` (e.g. ``run_benchmark(dataset="grid", seeds=2)``).
     With ``save_samples`` (a directory) each loss's and seed's ``n_eval`` generated points,
     the ones scored, are saved as :func:`sample_file` (an (n_eval, 2) float32 array). Seeds
@@ -330,7 +331,8 @@ def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, save_samp
             stats, status = evaluate(G, cfg), "ok"
             if save_samples is not None:
                 for s, xs in enumerate(generate(G, cfg)):
-                    np.save(sample_file(save_samples, cfg.dataset, name, cfg.seed * cfg.seeds + s), xs)
+                    k = cfg.seed * cfg.seeds + s
+                    np.save(sample_file(save_samples, cfg.dataset, name, k), xs)
             secs, cpu = timing["wall_s"], timing["cpu_s"]
         except DivergenceError as err:
             stats, status, secs, cpu = [None] * cfg.seeds, str(err), math.nan, math.nan

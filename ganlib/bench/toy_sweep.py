@@ -1,4 +1,6 @@
-"""The measured sweep that chose :data:`ganlib.bench.toy.BOOK_CONFIG`: ``python -m ganlib.bench toy_sweep``.
+"""The measured sweep that chose :data:`ganlib.bench.toy.BOOK_CONFIG`.
+
+``python -m ganlib.bench toy_sweep [--grid NAME] [--datasets ring,grid] [--losses gan,wgan-gp]``.
 
 Each point is a :class:`ganlib.bench.toy.ToyConfig` (the PacGAN/VEEGAN protocol unchanged:
 ring std 0.01, grid std 0.05, 2,500 samples, high quality within 3 std); for each loss it
