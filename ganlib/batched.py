@@ -101,8 +101,47 @@ class BatchedMLP(nn.Module):
         return out.to(first[0].weight.device)
 
 
+def pack(x: torch.Tensor, m: int) -> torch.Tensor:
+    """PacGAN packing (Lin et al. 2018): m consecutive samples concatenated into one.
+
+    x (B, d) -> (B / m, m d), or batched x (S, B, d) -> (S, B / m, m d): pack j of seed s is
+    (x[s, j m], ..., x[s, j m + m - 1]) side by side, so seeds never mix. ``pack(x, 1)`` is x.
+    ValueError when m does not divide B.
+    """
+    m = check_int("pack", m)
+    if x.dim() not in (2, 3):
+        raise ValueError(f"pack needs samples of shape (B, d) or (S, B, d), got {tuple(x.shape)}")
+    if x.shape[-2] % m:
+        raise ValueError(f"pack m={m} must divide the batch size, got batch {x.shape[-2]}")
+    if m == 1:
+        return x
+    return x.reshape(*x.shape[:-2], x.shape[-2] // m, m * x.shape[-1])
+
+
+class Packed(nn.Module):
+    """A generator whose samples come packed: z (S, B, k) -> pack(G(z), m) (S, B / m, m d).
+
+    With a discriminator of input dimension m d this is PacGAN: D scores packs of m samples,
+    real and generated alike (pack the real batch with :func:`pack`). It holds as many models
+    as ``module`` (:func:`n_models`), so ``train.d_step``/``train.g_step`` take it unchanged;
+    the gradient penalty then interpolates and takes gradient norms per pack.
+    """
+
+    def __init__(self, module: nn.Module, m: int):
+        super().__init__()
+        self.module, self.m = module, check_int("pack", m)
+        if is_batched(module):
+            self.n_seeds = module.n_seeds
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return pack(self.module(z), self.m)
+
+
 def is_batched(module) -> bool:
-    """True for S models stacked on a leading axis (:class:`BatchedMLP`, :class:`BatchedLinear`)."""
+    """True for S models stacked on a leading axis (:class:`BatchedMLP`, :class:`BatchedLinear`,
+    or a :class:`Packed` one of them)."""
+    if isinstance(module, Packed):
+        return is_batched(module.module)
     return isinstance(module, (BatchedMLP, BatchedLinear))
 
 

@@ -1,9 +1,12 @@
 """Smoke tests for the 2D mode-coverage benchmark (python -m ganlib.bench toy)."""
 import math
+from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
+from ganlib import metrics
 from ganlib.bench import __main__ as bench_main
 from ganlib.bench import toy
 
@@ -101,3 +104,142 @@ def test_recipes():
     assert gp.project is None and gp.penalty.func is wgan.gradient_penalty
     assert gp.penalty.keywords == {"lam": 10.0}
     assert toy.get_recipe("mmd").loss is None and toy.get_recipe("sw").direct is not None
+
+
+def test_pack_shapes_and_order():
+    from ganlib import batched
+    x = torch.arange(2 * 6 * 2, dtype=torch.float32).view(2, 6, 2)      # (S=2, B=6, 2)
+    p = batched.pack(x, 3)
+    assert p.shape == (2, 2, 6)
+    assert torch.equal(p[1, 0], torch.cat([x[1, 0], x[1, 1], x[1, 2]]))  # seeds never mix
+    assert batched.pack(x, 1) is x
+    assert batched.pack(x[0], 2).shape == (3, 4)                        # unbatched (B, d)
+    with pytest.raises(ValueError, match="pack m=4 must divide the batch size, got batch 6"):
+        batched.pack(x, 4)
+    with pytest.raises(ValueError, match="pack must be a positive integer, got 0"):
+        batched.pack(x, 0)
+    G = batched.BatchedMLP(2, 2, 2, 8, 1)
+    Gp = batched.Packed(G, 2)
+    assert batched.is_batched(Gp) and batched.n_models(Gp) == 2
+    z = torch.randn(2, 8, 2)
+    assert torch.equal(Gp(z), batched.pack(G(z), 2))
+
+
+def test_packed_benchmark_trains_a_wider_critic():
+    cfg = toy.ToyConfig(losses=("gan", "wgan-gp"), pack=4, **TINY)
+    for name in cfg.losses:
+        D, G, _, _ = toy.train_loss(cfg, name, progress=False)
+        assert D.in_dim == 8 and G.out_dim == 2
+        assert toy.evaluate(G, cfg)[0].n_modes == 8
+    msg = r"pack must divide batch, got pack=3 \(gan\) and batch=16"
+    with pytest.raises(ValueError, match=msg):
+        toy.run_benchmark(pack=3, progress=False, **TINY)
+
+
+def test_pack_1_is_the_old_benchmark():
+    # the loop without packing, EMA or schedule, written out: the benchmark must match it
+    from ganlib import batched, train, wgan
+    cfg = toy.ToyConfig(losses=("gan",), **TINY)
+    D, G, hist, _ = toy.train_loss(cfg, "gan", progress=False)
+    off = toy.ALL_LOSSES.index("gan")
+    g_init = torch.Generator().manual_seed(off)
+    g_data = torch.Generator().manual_seed(500 + off)
+    S, B = cfg.seeds, cfg.batch
+    G0 = batched.BatchedMLP(S, 2, 2, cfg.width, cfg.depth, "relu", g_init)
+    D0 = batched.BatchedMLP(S, 2, 1, cfg.width, cfg.depth, "relu", g_init)
+    rec = toy.get_recipe("gan")
+    opt_d = wgan.make_optimizer(D0.parameters(), rec)
+    opt_g = wgan.make_optimizer(G0.parameters(), rec)
+    mix = toy.target("ring")
+    for _ in range(cfg.iters):
+        train.d_step(D0, G0, opt_d, mix.sample(S * B, g_data).view(S, B, 2),
+                     torch.randn(S, B, 2, generator=g_data), rec.loss.d_loss)
+        train.g_step(D0, G0, opt_g, torch.randn(S, B, 2, generator=g_data), rec.loss.g_loss)
+    assert all(torch.equal(a, b) for a, b in zip(G.parameters(), G0.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(D.parameters(), D0.parameters()))
+
+
+def test_ema_math():
+    from ganlib import batched
+    avg, model = batched.BatchedMLP(1, 2, 2, 4, 1), batched.BatchedMLP(1, 2, 2, 4, 1)
+    a0 = [p.clone() for p in avg.parameters()]
+    toy.ema_update(avg, model, 0.9)
+    for a, p, q in zip(avg.parameters(), a0, model.parameters()):
+        assert torch.allclose(a, 0.9 * p + 0.1 * q)
+    toy.ema_update(avg, model, 0.0)                                    # decay 0 copies
+    assert all(torch.equal(a, q) for a, q in zip(avg.parameters(), model.parameters()))
+    assert toy.ema_decay(0.999, 1) == pytest.approx(2 / 11)            # warm-up ...
+    assert toy.ema_decay(0.999, 10 ** 6) == 0.999                      # ... then the decay
+    assert toy.ema_decay(0.5, 1) == pytest.approx(2 / 11)
+
+
+def test_ema_generator_is_evaluated():
+    cfg = toy.ToyConfig(losses=("gan",), ema=0.9, **TINY)
+    _, G_avg, _, _ = toy.train_loss(cfg, "gan", progress=False)
+    _, G, _, _ = toy.train_loss(replace(cfg, ema=0.0), "gan", progress=False)
+    assert not all(torch.equal(a, b) for a, b in zip(G_avg.parameters(), G.parameters()))
+    assert all(not p.requires_grad for p in G_avg.parameters())
+    with pytest.raises(ValueError, match="ema must be a decay in"):
+        toy.run_benchmark(ema=1.0, progress=False, **TINY)
+
+
+def test_lr_schedule_values():
+    f = toy.lr_factor
+    assert [f(t, 10) for t in (1, 10)] == [1.0, 1.0]
+    assert [f(t, 10, "step", 0.8, 0.1) for t in (1, 8, 9, 10)] == [1.0, 1.0, 0.1, 0.1]
+    assert [f(t, 10, "linear", 0.5, 0.0) for t in (5, 6, 8, 10)] == pytest.approx([1, 0.8, 0.4, 0])
+    assert f(100, 100, "linear", 0.5, 0.01) == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="unknown schedule 'cosine'"):
+        f(1, 10, "cosine")
+    with pytest.raises(ValueError, match="decay_start must be a fraction"):
+        toy.run_benchmark(decay_start=1.0, progress=False, **TINY)
+
+
+def test_schedule_sets_the_optimizers_lr(monkeypatch):
+    seen = []
+    real_g_step = toy.train.g_step
+
+    def spy(D, G, opt_g, z, g_loss):
+        seen.append(opt_g.param_groups[0]["lr"])
+        return real_g_step(D, G, opt_g, z, g_loss)
+
+    monkeypatch.setattr(toy.train, "g_step", spy)
+    cfg = toy.ToyConfig(losses=("gan",), **{**TINY, "iters": 4}, schedule="step",
+                        decay_start=0.5, lr_end=0.1)
+    toy.train_loss(cfg, "gan", progress=False)
+    assert seen == pytest.approx([1e-4, 1e-4, 1e-5, 1e-5])
+
+
+def test_book_config():
+    cfg = toy.book_config("grid", 3)
+    assert cfg == toy.ToyConfig(**{**toy.BOOK_CONFIG, "dataset": "grid", "seed": 3})
+    assert "gan" in cfg.losses and cfg.n_eval == 2500 and cfg.dataset == "grid"
+    assert toy.book_config("ring", iters=7).iters == 7
+    with pytest.raises(ValueError, match="unknown dataset 'moons'"):
+        toy.book_config("moons")
+
+
+def test_save_samples(tmp_path):
+    cfg = toy.ToyConfig(losses=("gan", "pacgan2"), seed=1, **TINY)
+    res = toy.run_benchmark(cfg, progress=False, save_samples=str(tmp_path / "s"))
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
+        "ring_gan_seed2.npy", "ring_gan_seed3.npy", "ring_pacgan2_seed2.npy",
+        "ring_pacgan2_seed3.npy"]
+    x = np.load(tmp_path / "s" / "ring_gan_seed3.npy")
+    assert x.shape == (200, 2) and x.dtype == np.float32
+    r = next(r for r in res if r["loss"] == "gan" and r["seed"] == 3)   # the points scored
+    assert metrics.mode_stats(torch.from_numpy(x), toy.target("ring")).modes == r["modes"]
+
+
+def test_cli_book(tmp_path, monkeypatch, capsys):
+    tiny = {**toy.BOOK_CONFIG, **TINY, "n_eval": 2500}
+    monkeypatch.setattr(toy, "BOOK_CONFIG", tiny)
+    rc = bench_main.main(["toy", "--book", "--dataset", "grid", "--seed", "0", "--device", "cpu",
+                          "--no-progress", "--save-samples", str(tmp_path)])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "iters=3" in out and "dataset='grid'" in out and "CPU s per loss" in out
+    for loss in tiny["losses"]:
+        for k in (0, 1):
+            x = np.load(tmp_path / f"grid_{loss}_seed{k}.npy")
+            assert x.shape == (2500, 2) and np.isfinite(x).all()

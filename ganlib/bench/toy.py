@@ -10,6 +10,9 @@ training throughput in seed-iterations per second (generator iterations x seeds 
 Losses (each player minimizes its loss; see the modules named):
 
 * ``gan``          non-saturating GAN (``losses.get_loss("gan")``), Adam, 1 D step per G step;
+* ``pacgan2``, ``pacgan4``  the same with PacGAN packing (Lin et al. 2018): D scores packs of
+  2 (4) samples concatenated, real and generated alike (:func:`ganlib.batched.pack`);
+  the option ``pack`` packs every loss;
 * ``fgan-<name>``  f-GAN with divergence <name> from ``ganlib.fdiv`` (kl, reverse_kl,
   pearson, hellinger, js, gan; ``losses.get_loss("fgan-<name>")``): the critic ascends the
   variational bound, the generator uses the "alternative" loss -E[g_f(V(G(z)))] of Nowozin
@@ -35,6 +38,7 @@ Example: ``python -m ganlib.bench toy --dataset grid --losses gan,wgan-gp --seed
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -71,6 +75,14 @@ class ToyConfig:
     log_every: int = 100              # steps between divergence checks / history records
     device: str = "cpu"               # "cpu" or "cuda"
     seed: int = 0                     # base seed; model and data streams derive from it
+    pack: int = 1                     # PacGAN: D scores packs of `pack` samples (input 2 pack);
+                                      # it must divide batch; 1 = no packing
+    ema: float = 0.0                  # decay of the generator's weight average (0 = none);
+                                      # when > 0 the average is the generator evaluated
+    schedule: str = "constant"        # learning rate over training: constant, step or linear
+    decay_start: float = 0.8          # fraction of the iterations after which the lr decays
+    lr_end: float = 0.1               # lr multiplier reached at the end (step: after decay_start)
+    betas: tuple | None = None        # Adam betas for every loss (None: each recipe's own)
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,7 @@ class Recipe:
     project: Callable | None = None   # project(D) after each D step (and at initialization)
     direct: Callable | None = None    # (fake (B, 2), real (B, 2), torch.Generator) -> scalar that
                                       # G minimizes with no critic (MMD, sliced W)
+    pack: int = 1                     # PacGAN packing of this loss, times the config's pack
 
 
 def _critic_recipe(method: str, **constraint) -> Recipe:
@@ -105,6 +118,8 @@ RECIPES: dict[str, Recipe] = {
     "mmd": Recipe(None, lr=1e-3, direct=lambda f, r, g: distances.mmd2(f, r, MMD_BANDWIDTHS)),
     "sw": Recipe(None, lr=1e-3,
                  direct=lambda f, r, g: transport.sliced_wasserstein(f, r, 64, generator=g) ** 2),
+    "pacgan2": Recipe(losses.get_loss("gan"), pack=2),
+    "pacgan4": Recipe(losses.get_loss("gan"), pack=4),
 }
 ALL_LOSSES = tuple(RECIPES)
 
@@ -124,6 +139,42 @@ def _direct_step(G, opt_g, x, z, recipe: Recipe, g_data) -> torch.Tensor:
     return loss.detach() / fake.shape[0]
 
 
+SCHEDULES = ("constant", "step", "linear")
+
+
+def lr_factor(step: int, iters: int, schedule: str = "constant", decay_start: float = 0.8,
+              lr_end: float = 0.1) -> float:
+    """The learning-rate multiplier at generator iteration ``step`` (1..iters).
+
+    ``constant``: 1. ``step``: 1 for step <= decay_start * iters, then lr_end (chapter 2's
+    late drop). ``linear``: 1 up to t0 = decay_start * iters, then linear in the step down to
+    lr_end at step = iters: 1 + (lr_end - 1) (step - t0) / (iters - t0).
+    """
+    checks.check_choice("schedule", schedule, SCHEDULES)
+    t0 = decay_start * iters
+    if schedule == "constant" or step <= t0:
+        return 1.0
+    if schedule == "step":
+        return float(lr_end)
+    return 1.0 + (lr_end - 1.0) * (step - t0) / (iters - t0)
+
+
+def ema_decay(decay: float, n_updates: int) -> float:
+    """The decay used at update ``n_updates`` (1, 2, ...): min(decay, (1 + n) / (10 + n)).
+
+    The warm-up of ``tf.train.ExponentialMovingAverage``: early averages forget the random
+    initial weights quickly, later ones average over about 1 / (1 - decay) steps.
+    """
+    return min(decay, (1.0 + n_updates) / (10.0 + n_updates))
+
+
+@torch.no_grad()
+def ema_update(avg: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """In place: every parameter of ``avg`` becomes decay * avg + (1 - decay) * model."""
+    for pa, p in zip(avg.parameters(), model.parameters()):
+        pa.lerp_(p, 1.0 - decay)
+
+
 def _check_config(cfg: ToyConfig) -> ToyConfig:
     checks.check_choice("dataset", cfg.dataset, DATASETS)
     for name in cfg.losses:
@@ -132,6 +183,19 @@ def _check_config(cfg: ToyConfig) -> ToyConfig:
         checks.check_int(name, getattr(cfg, name))
     checks.check_int("depth", cfg.depth, 0)
     checks.check_positive("lr_scale", cfg.lr_scale)
+    checks.check_int("pack", cfg.pack)
+    for name in cfg.losses:
+        m = cfg.pack * get_recipe(name).pack
+        if cfg.batch % m:
+            raise ValueError(f"pack must divide batch, got pack={m} ({name}) and batch={cfg.batch}")
+    if not (isinstance(cfg.ema, (int, float)) and 0.0 <= cfg.ema < 1.0):
+        raise ValueError(f"ema must be a decay in [0, 1), got {cfg.ema!r}")
+    checks.check_choice("schedule", cfg.schedule, SCHEDULES)
+    if not (isinstance(cfg.decay_start, (int, float)) and 0.0 <= cfg.decay_start < 1.0):
+        raise ValueError(f"decay_start must be a fraction in [0, 1), got {cfg.decay_start!r}")
+    checks.check_positive("lr_end", cfg.lr_end)
+    if cfg.betas is not None and not (len(cfg.betas) == 2 and all(0 <= b < 1 for b in cfg.betas)):
+        raise ValueError(f"betas must be two numbers in [0, 1), got {cfg.betas!r}")
     runtime.get_device(cfg.device)
     return cfg
 
@@ -144,7 +208,11 @@ def target(dataset: str) -> data.GaussianMixture:
 def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     """Train loss ``name`` for ``cfg.seeds`` seeds at once; return (D, G, history, timing).
 
-    D and G are :class:`ganlib.batched.BatchedMLP` with ``cfg.seeds`` seeds; ``timing`` is
+    D and G are :class:`ganlib.batched.BatchedMLP` with ``cfg.seeds`` seeds (D of input
+    dimension 2 ``cfg.pack``: with packing it scores packs of real or of generated samples,
+    :func:`ganlib.batched.pack`); with ``cfg.ema`` > 0 the returned G is the weight average
+    of the trained generator (:func:`ema_update`). The learning rates follow
+    :func:`lr_factor` (generator iteration by iteration, both players). ``timing`` is
     ``{"wall_s": ..., "cpu_s": ...}``, the wall time (synchronized on CUDA) and the process
     CPU time of the training loop alone. Raises
     :class:`ganlib.train.DivergenceError` naming the step if a loss becomes NaN/inf.
@@ -158,16 +226,30 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     g_data = torch.Generator(device=dev).manual_seed(1000 * cfg.seed + 500 + offset)
     S, B, k = cfg.seeds, cfg.batch, cfg.latent_dim
     G = batched.BatchedMLP(S, k, 2, cfg.width, cfg.depth, "relu", g_init)
-    D = batched.BatchedMLP(S, 2, 1, cfg.width, cfg.depth, "relu", g_init)
+    m = cfg.pack * recipe.pack
+    D = batched.BatchedMLP(S, 2 * m, 1, cfg.width, cfg.depth, "relu", g_init)
+    G_pack = batched.Packed(G, m)                            # z (S, B, k) -> (S, B/m, 2m)
+    G_avg = copy.deepcopy(G).requires_grad_(False) if cfg.ema > 0 else None
     if recipe.project is not None:
         recipe.project(D)
     scaled = replace(recipe, lr=recipe.lr * cfg.lr_scale)
+    if cfg.betas is not None:
+        scaled = replace(scaled, betas=tuple(cfg.betas))
     opt_d = wgan.make_optimizer(D.parameters(), scaled)
     opt_g = wgan.make_optimizer(G.parameters(), scaled)
     penalty = None if recipe.penalty is None else partial(recipe.penalty, generator=g_data)
 
     def real():
         return mix.sample(S * B, g_data).view(S, B, 2)      # (S, B, 2)
+
+    def real_packed():
+        return batched.pack(real(), m)                       # (S, B/m, 2m)
+
+    def set_lr(step):
+        f = lr_factor(step, cfg.iters, cfg.schedule, cfg.decay_start, cfg.lr_end)
+        for opt in (opt_d, opt_g):
+            for group in opt.param_groups:
+                group["lr"] = scaled.lr * f
 
     def noise():
         return torch.randn(S, B, k, generator=g_data, device=dev)
@@ -179,9 +261,12 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     bar = tqdm(range(1, cfg.iters + 1), desc=f"{cfg.dataset}/{name}", disable=not progress,
                mininterval=1.0)
     for step in bar:
+        set_lr(step)
         if recipe.direct is not None:
             g_buf.append(_direct_step(G, opt_g, real(), noise(), recipe, g_data))
             d_buf.append(torch.zeros((), device=dev))
+            if G_avg is not None:
+                ema_update(G_avg, G, ema_decay(cfg.ema, step))
             if step % cfg.log_every == 0 or step == cfg.iters:
                 g_mean = torch.stack(g_buf).mean().item()
                 check_finite(step, 1e8, g_loss=g_mean)
@@ -189,9 +274,11 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
                 d_buf, g_buf = [], []
             continue
         for _ in range(recipe.n_critic):
-            d_buf.append(train.d_step(D, G, opt_d, real(), noise(), recipe.loss.d_loss,
-                                      penalty, recipe.project))
-        g_buf.append(train.g_step(D, G, opt_g, noise(), recipe.loss.g_loss))
+            d_buf.append(train.d_step(D, G_pack, opt_d, real_packed(), noise(),
+                                      recipe.loss.d_loss, penalty, recipe.project))
+        g_buf.append(train.g_step(D, G_pack, opt_g, noise(), recipe.loss.g_loss))
+        if G_avg is not None:
+            ema_update(G_avg, G, ema_decay(cfg.ema, step))
         if step % cfg.log_every == 0 or step == cfg.iters:
             d_mean, g_mean = torch.stack(d_buf).mean().item(), torch.stack(g_buf).mean().item()
             check_finite(step, 1e8, d_loss=d_mean, g_loss=g_mean)
@@ -200,15 +287,13 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
             d_buf, g_buf = [], []
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
-    return D, G, history, {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+    timing = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+    return D, (G if G_avg is None else G_avg), history, timing
 
 
 def evaluate(G: batched.BatchedMLP, cfg: ToyConfig) -> list[metrics.ModeStats]:
     """mode_stats of ``cfg.n_eval`` samples from each seed's generator."""
-    dev = next(G.parameters()).device
-    g = torch.Generator(device=dev).manual_seed(1000 * cfg.seed + 999)
-    with torch.no_grad():
-        x = G(torch.randn(G.n_seeds, cfg.n_eval, cfg.latent_dim, generator=g, device=dev))
+    x = torch.from_numpy(generate(G, cfg))
     mix = target(cfg.dataset)
     out = []
     for s in range(G.n_seeds):
@@ -219,34 +304,48 @@ def evaluate(G: batched.BatchedMLP, cfg: ToyConfig) -> list[metrics.ModeStats]:
     return out
 
 
-def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, **overrides) -> list[dict]:
+def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, save_samples=None,
+                  **overrides) -> list[dict]:
     """Train every loss in ``cfg.losses``; return one result dict per (loss, seed).
 
     Keys: loss, dataset, seed, modes, n_modes, high_quality, reverse_kl, seed_iters_per_s
     and seed_iters_per_cpu_s (the loss's throughput per wall-clock and per CPU second, the
-    same for all its seeds), status ("ok" or the divergence
-    message; metrics are NaN then) and config (the ToyConfig as a dict).
+    same for all its seeds), cpu_s (the CPU seconds of the loss's training, all seeds),
+    status ("ok" or the divergence message; metrics are NaN then) and config (the ToyConfig
+    as a dict).
     ``overrides`` replace fields of ``cfg`` (e.g. ``run_benchmark(dataset="grid", seeds=2)``).
+    With ``save_samples`` (a directory) each loss's and seed's ``n_eval`` generated points,
+    the ones scored, are saved as :func:`sample_file` (an (n_eval, 2) float32 array). Seeds
+    are numbered across runs: model s of base seed ``cfg.seed`` is seed
+    ``cfg.seed * cfg.seeds + s`` (``--seed 1`` with 2 seeds trains seeds 2 and 3), in the
+    files and in the results' "seed".
     """
     cfg = _check_config(replace(cfg or ToyConfig(), **overrides))
+    if save_samples is not None:
+        import os
+        os.makedirs(save_samples, exist_ok=True)
     results = []
     for name in cfg.losses:
         try:
             _, G, _, timing = train_loss(cfg, name, progress)
             stats, status = evaluate(G, cfg), "ok"
+            if save_samples is not None:
+                for s, xs in enumerate(generate(G, cfg)):
+                    k = cfg.seed * cfg.seeds + s
+                    np.save(sample_file(save_samples, cfg.dataset, name, k), xs)
             secs, cpu = timing["wall_s"], timing["cpu_s"]
         except DivergenceError as err:
             stats, status, secs, cpu = [None] * cfg.seeds, str(err), math.nan, math.nan
         n_modes = target(cfg.dataset).n_components
         for s, st in enumerate(stats):
             results.append({
-                "loss": name, "dataset": cfg.dataset, "seed": s,
+                "loss": name, "dataset": cfg.dataset, "seed": cfg.seed * cfg.seeds + s,
                 "modes": st.modes if st else math.nan, "n_modes": n_modes,
                 "high_quality": st.high_quality if st else math.nan,
                 "reverse_kl": st.reverse_kl if st else math.nan,
                 "seed_iters_per_s": cfg.iters * cfg.seeds / secs,
                 "seed_iters_per_cpu_s": cfg.iters * cfg.seeds / cpu,
-                "status": status, "config": asdict(cfg)})
+                "cpu_s": cpu, "status": status, "config": asdict(cfg)})
     return results
 
 
@@ -264,8 +363,43 @@ def summarize(results: list[dict]) -> list[dict]:
                      "min_modes": min((r["modes"] for r in ok), default=math.nan),
                      "high_quality": mean("high_quality"), "reverse_kl": mean("reverse_kl"),
                      "seed_iters_per_s": rs[0]["seed_iters_per_s"],
-                     "seed_iters_per_cpu_s": rs[0]["seed_iters_per_cpu_s"]})
+                     "seed_iters_per_cpu_s": rs[0]["seed_iters_per_cpu_s"],
+                     "cpu_s": rs[0].get("cpu_s", math.nan)})
     return rows
+
+
+# The configuration the book's chapter 4 runs (chosen by ``python -m ganlib.bench toy_sweep``):
+# 2 seeds, the non-saturating GAN next to PacGAN2 (packs of 2), G and D with 3 hidden layers
+# of 128 ReLU units, batch 256, Adam betas (0.5, 0.999) at lr 1e-3 for half the 3,000
+# iterations, then linearly down to 1e-5, and the generator's EMA (decay 0.999) evaluated.
+# Defined once; ``--book`` runs exactly this.
+BOOK_CONFIG = dict(losses=("gan", "pacgan2"), seeds=2, iters=3000, batch=256, width=128,
+                   depth=3, lr_scale=10.0, betas=(0.5, 0.999), schedule="linear",
+                   decay_start=0.5, lr_end=0.01, ema=0.999)
+
+
+def book_config(dataset: str = "ring", seed: int = 0, **overrides) -> ToyConfig:
+    """The chapter's :class:`ToyConfig` on ``dataset`` with base seed ``seed``
+    (:data:`BOOK_CONFIG`; ``overrides`` replace fields, e.g. for a tiny test)."""
+    checks.check_choice("dataset", dataset, DATASETS)
+    checks.check_int("seed", seed, 0)
+    return _check_config(ToyConfig(**{**BOOK_CONFIG, "dataset": dataset, "seed": seed,
+                                      **overrides}))
+
+
+def sample_file(directory, dataset: str, loss: str, seed: int) -> str:
+    """``directory/<dataset>_<loss>_seed<seed>.npy``, where ``--save-samples`` writes."""
+    import os
+    return os.path.join(directory, f"{dataset}_{loss}_seed{seed}.npy")
+
+
+def generate(G: batched.BatchedMLP, cfg: ToyConfig) -> np.ndarray:
+    """The ``cfg.n_eval`` points per seed that :func:`evaluate` scores, (S, n_eval, 2) float32."""
+    dev = next(G.parameters()).device
+    g = torch.Generator(device=dev).manual_seed(1000 * cfg.seed + 999)
+    with torch.no_grad():
+        x = G(torch.randn(G.n_seeds, cfg.n_eval, cfg.latent_dim, generator=g, device=dev))
+    return x.cpu().numpy()
 
 
 def format_table(results: list[dict]) -> str:
@@ -298,17 +432,35 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default=None, choices=("cpu", "cuda"),
                    help="default: cuda when available")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--pack", type=int, default=1, help="PacGAN packing of every loss")
+    p.add_argument("--ema", type=float, default=0.0, help="generator EMA decay (0: none)")
+    p.add_argument("--schedule", default="constant", choices=SCHEDULES)
+    p.add_argument("--book", action="store_true",
+                   help="run the book's configuration (toy.BOOK_CONFIG) on --dataset and --seed; "
+                        "the other training options are ignored")
+    p.add_argument("--save-samples", default=None, metavar="DIR",
+                   help="write each loss's and seed's generated points to "
+                        "DIR/<dataset>_<loss>_seed<k>.npy")
     p.add_argument("--no-progress", action="store_true")
     a = p.parse_args(argv)
     names = ALL_LOSSES if a.losses == "all" else tuple(s.strip() for s in a.losses.split(",") if s.strip())
     device = a.device or runtime.get_device().type
     try:
-        cfg = _check_config(ToyConfig(a.dataset, names, a.seeds, a.iters, a.batch, a.width, a.depth,
-                                      lr_scale=a.lr_scale, device=device, seed=a.seed))
+        if a.book:
+            cfg = book_config(a.dataset, a.seed, device=device)
+        else:
+            cfg = _check_config(ToyConfig(a.dataset, names, a.seeds, a.iters, a.batch, a.width,
+                                          a.depth, lr_scale=a.lr_scale, device=device,
+                                          seed=a.seed, pack=a.pack, ema=a.ema,
+                                          schedule=a.schedule))
     except ValueError as err:
         p.error(str(err))
     runtime.set_threads()
     print(cfg)
-    results = run_benchmark(cfg, progress=not a.no_progress)
+    results = run_benchmark(cfg, progress=not a.no_progress, save_samples=a.save_samples)
     print(format_table(results))
+    print("per seed: " + "; ".join(f"{r['loss']} seed {r['seed']}: {r['modes']} modes, "
+                                  f"{100 * r['high_quality']:.1f}% HQ" for r in results))
+    print("CPU s per loss: " + ", ".join(f"{r['loss']} {r['cpu_s']:.1f}"
+                                         for r in summarize(results)))
     return 0
