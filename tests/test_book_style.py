@@ -1,6 +1,6 @@
 """Code that fits the page: every line of a book code cell fits the text column.
 
-At a 1280 px window the column holds 88 characters of code at the 12 px code font that
+At a 1280 px window the column holds 88 characters of code at the 11.5 px code font that
 ``_static/custom.css`` sets (tests/check_html.py measures the built pages themselves).
 """
 from pathlib import Path
