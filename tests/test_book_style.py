@@ -30,3 +30,21 @@ def test_code_lines_fit_the_column(page):
 
 def test_long_lines_counts_characters():
     assert long_lines("x" * 88 + "\n" + "y" * 89) == [(2, 89)]
+
+
+def _captions(node):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "caption" and isinstance(v, str):
+                yield v
+            else:
+                yield from _captions(v)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_figure_captions_have_no_roles(page):
+    """A role such as {cite} inside a caption breaks the LaTeX build (`make pdf`)."""
+    nb = jupytext.read(page)
+    bad = [c for cell in nb.cells for c in _captions(cell.metadata.get("mystnb", {}))
+           if "{cite" in c or "{ref" in c or "{doc" in c or "{numref" in c]
+    assert not bad, f"{page.name}: write citations in captions as plain text: {bad}"
