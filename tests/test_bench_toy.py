@@ -210,6 +210,29 @@ def test_schedule_sets_the_optimizers_lr(monkeypatch):
     assert seen == pytest.approx([1e-4, 1e-4, 1e-5, 1e-5])
 
 
+@pytest.mark.parametrize("loss, d_steps, expected", [("gan", 0, 1), ("gan", 2, 2),
+                                                       ("wgan-gp", 0, 5), ("wgan-gp", 1, 1)])
+def test_d_steps_overrides_the_recipe(monkeypatch, loss, d_steps, expected):
+    calls = {"d": 0, "g": 0}
+    real_d, real_g = toy.train.d_step, toy.train.g_step
+
+    def d_spy(*a, **k):
+        calls["d"] += 1
+        return real_d(*a, **k)
+
+    def g_spy(*a, **k):
+        calls["g"] += 1
+        return real_g(*a, **k)
+
+    monkeypatch.setattr(toy.train, "d_step", d_spy)
+    monkeypatch.setattr(toy.train, "g_step", g_spy)
+    cfg = toy.ToyConfig(losses=(loss,), d_steps=d_steps, **TINY)
+    toy.train_loss(cfg, loss, progress=False)
+    assert calls == {"d": expected * TINY["iters"], "g": TINY["iters"]}
+    with pytest.raises(ValueError, match="d_steps must be a non-negative integer, got -1"):
+        toy.train_loss(toy.ToyConfig(losses=(loss,), d_steps=-1, **TINY), loss, progress=False)
+
+
 def test_book_config():
     cfg = toy.book_config("grid", 3)
     assert cfg == toy.ToyConfig(**{**toy.BOOK_CONFIG, "dataset": "grid", "seed": 3})
