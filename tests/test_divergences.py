@@ -220,3 +220,51 @@ def test_empirical_divergences_known_values():
     d2 = dv.empirical_divergences([0.0, 0.0, 1.0], [0.0, 1.0 + 1e-14])
     assert d2["kl"] == pytest.approx(dv.kl_discrete([2 / 3, 1 / 3], [0.5, 0.5]), rel=1e-12)
     assert d2["js"] == pytest.approx(dv.js_discrete([2 / 3, 1 / 3], [0.5, 0.5]), rel=1e-12)
+
+
+# ----------------------------------------------------------------------------- edge cases
+def test_integer_valued_densities_and_infinite_limits():
+    # densities returned as integer arrays (indicators) are used as floats
+    p = lambda x: (np.abs(x) <= 0.5).astype(int)           # noqa: E731  U(-1/2, 1/2)
+    q = lambda x: 2 * (np.abs(x) <= 0.25).astype(int)      # noqa: E731  U(-1/4, 1/4)
+    assert np.allclose(dv.optimal_discriminator(p, q)(np.array([0.0, 0.4, 3.0])), [1 / 3, 1.0, 0.5])
+    assert np.allclose(dv.optimal_discriminator(q, p)(np.array([0.0, 0.4])), [2 / 3, 0.0])
+    d_int = lambda x: (x > 0).astype(int)                  # noqa: E731  a 0/1 discriminator
+    v = dv.gan_value_1d(d_int, uniform(0, 1), uniform(-1, 0), -2, 2, points=[-1, 0, 1])
+    assert v == pytest.approx(-2 * 1e-16, abs=1e-15)        # log(1 - 1e-16) twice: the clipping
+    # the quadratures accept infinite limits
+    js = dv.js_divergence_1d(normal(0, 1), normal(1, 1), -np.inf, np.inf)
+    assert js == pytest.approx(dv.js_divergence_1d(normal(0, 1), normal(1, 1), LO, HI), rel=1e-8)
+    p, q = normal(0, 1), normal(0.5, 1)
+    v = dv.gan_value_1d(dv.optimal_discriminator(p, q), p, q, -np.inf, np.inf)
+    assert v == pytest.approx(2 * dv.js_divergence_1d(p, q, LO, HI) - math.log(4), abs=1e-7)
+
+
+def test_breakpoints_are_used():
+    # P = U(3, 3.001) is a spike the quadrature only finds through its breakpoints
+    p, q = uniform(3, 3.001), normal(0, 1)
+    pts = [3, 3.001]
+    kl = dv.kl_divergence_1d(p, q, -20, 20, points=pts)
+    want = math.log(1000) + 0.5 * math.log(2 * math.pi) + (3.0005**2 + 0.001**2 / 12) / 2
+    assert kl == pytest.approx(want, rel=1e-9)
+    js = dv.js_divergence_1d(p, q, -20, 20, points=pts)
+    assert 0.6 < js <= math.log(2)
+    assert dv.gan_value_1d(lambda x: 0.5 + 0 * x, p, q, -20, 20, points=pts) == pytest.approx(-math.log(4), rel=1e-9)
+
+
+def test_kl_normal_is_differentiable_for_tensors():
+    mu = torch.tensor([0.3, -1.0], dtype=torch.float64, requires_grad=True)
+    var = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    kl = dv.kl_normal(mu, var, torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64))
+    kl.backward()
+    torch.testing.assert_close(mu.grad, mu.detach())        # d/dmu (mu^2 / 2) = mu for var_q = 1
+
+
+def test_discrete_and_empirical_edge_cases():
+    with pytest.raises(ValueError, match="^q must be 2 non-negative"):
+        dv.kl_discrete([0.5, 0.5], [1.0, 0.0, 0.0])
+    # decimals = 12 by default: 4e-13 apart is the same atom; decimals = 13 separates them
+    assert dv.empirical_divergences([0.0], [4e-13])["js"] == 0.0
+    assert dv.empirical_divergences([0.0], [4e-13], decimals=13)["js"] == pytest.approx(math.log(2))
+    # decimals = 0 is allowed: 0.2 and 0.4 both round to 0
+    assert dv.empirical_divergences([0.2], [0.4], decimals=0)["kl"] == 0.0

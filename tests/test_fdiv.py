@@ -304,3 +304,60 @@ def test_bad_input():
         fdiv.numerical_conjugate(fdiv.get_divergence("kl").f, [0.0], [1.0])
     with pytest.raises(ValueError, match="same shape"):
         fdiv.fdivergence_grid("kl", np.zeros(3), np.zeros(4), np.zeros(3))
+
+
+# ----------------------------------------------------------------------------- edge cases
+def test_fdivergence_objects_accepted_and_missing_f_prime():
+    kl = fdiv.DIVERGENCES["kl"]
+    t = torch.tensor([0.2, -0.4])
+    assert torch.equal(fdiv.variational_bound(kl, t, t), fdiv.variational_bound("kl", t, t))
+    assert torch.equal(fdiv.fgan_d_loss(kl, t, t), fdiv.fgan_d_loss("kl", t, t))
+    import dataclasses
+    no_fp = dataclasses.replace(kl, name="kl_without_f_prime", f_prime=None)
+    with pytest.raises(ValueError, match="^divergence 'kl_without_f_prime' has no f' registered"):
+        fdiv.optimal_critic(no_fp, torch.ones(2))
+    assert fdiv.get_divergence("hellinger").conjugate(torch.tensor([1.5], dtype=torch.float64)).item() == math.inf
+
+
+def test_logd_argmax_is_float64():
+    u = fdiv.logd_argmax(torch.tensor([-0.5, -2.0], dtype=torch.float32))
+    assert u.dtype == torch.float64
+    fp = fdiv.get_divergence("logd").f_prime(u)
+    torch.testing.assert_close(fp, torch.tensor([-0.5, -2.0], dtype=torch.float64), rtol=1e-12, atol=1e-12)
+
+
+def test_numerical_conjugate_details():
+    pear = fdiv.get_divergence("pearson").f
+    # a grid of two points is enough: max(0 * 0.5 - f(0), 1 * 0.5 - f(1)) = 0.5
+    assert fdiv.numerical_conjugate(pear, [0.5], [0.0, 1.0])[0] == 0.5
+    with pytest.raises(ValueError, match="^grid must be a 1D array of at least 2 points"):
+        fdiv.numerical_conjugate(pear, [0.5], [[0.0, 1.0]])
+    with pytest.raises(TypeError, match="^f must be callable, got int"):
+        fdiv.numerical_conjugate(3, [0.5], [0.0, 1.0])
+    # NaN values of f (u < 0 for u log u) are ignored, not +inf
+    kl_f = fdiv.get_divergence("kl").f
+    assert fdiv.numerical_conjugate(kl_f, [0.0], np.linspace(-1, 3, 4001))[0] == pytest.approx(math.exp(-1), abs=1e-6)
+    # the grid is used in float64 even when given in float32
+    grid32 = np.linspace(0.01, 3.0, 1001, dtype=np.float32)
+    got = fdiv.numerical_conjugate(kl_f, [0.3, 1.1], grid32)
+    want = fdiv.numerical_conjugate(kl_f, [0.3, 1.1], grid32.astype(np.float64))
+    assert got.dtype == np.float64 and np.array_equal(got, want)
+
+
+def test_fdivergence_grid_where_q_vanishes_and_log_ratio_clipping():
+    # P = U(-1/2, 1/2), Q = U(-1, 1) on [-2, 2]: log q = -inf outside [-1, 1]; KL(P || Q) = log 2
+    x = np.linspace(-2, 2, 40001)
+    lp = np.where(np.abs(x) <= 0.5, 0.0, -np.inf)
+    lq = np.where(np.abs(x) <= 1.0, math.log(0.5), -np.inf)
+    with np.errstate(invalid="ignore"):
+        assert fdiv.fdivergence_grid("kl", lp, lq, x) == pytest.approx(math.log(2), abs=1e-3)
+    # Q = N(0, 0.1^2) underflows to ~1e-310 where P = N(0, 1) does not: the clipped log ratio
+    # keeps the integrand finite (without the clip p/q overflows to inf)
+    lp, lq, x = _gauss_grid(0.0, 1.0, 0.0, 0.1)
+    kl = fdiv.fdivergence_grid("kl", lp, lq, x)
+    assert math.isfinite(kl) and kl == pytest.approx(divergences.kl_normal(0.0, 1.0, 0.0, 0.01), rel=0.05)
+    # inputs are used in float64
+    lp, lq, x = _gauss_grid(0.3, 0.9, 0.0, 1.0)
+    got = fdiv.fdivergence_grid("js", lp.astype(np.float32), lq.astype(np.float32), x.astype(np.float32))
+    want = fdiv.fdivergence_grid("js", *(a.astype(np.float32).astype(np.float64) for a in (lp, lq, x)))
+    assert got == want

@@ -173,3 +173,69 @@ def test_bad_input():
         transport.sliced_wasserstein(x, x, directions=torch.ones(5, 3))
     with pytest.raises(ValueError, match="dim must be a positive integer"):
         transport.random_directions(4, 0)
+
+
+# ----------------------------------------------------------------------------- killed mutants
+def test_weights_are_normalized_not_rescaled():
+    # a sums to 1 + 9e-7 (accepted: within 1e-6); W1 uses a / a.sum(), not a * a.sum()
+    a = np.array([0.25, 0.75 + 9e-7])
+    want = (0.75 + 9e-7) * 1000.0 / (1 + 9e-7)
+    assert transport.w1_exact([0.0, 1000.0], [0.0], a=a) == pytest.approx(want, rel=1e-12)
+    assert transport.w1_exact([0.0], [0.0, 1000.0], b=a) == pytest.approx(want, rel=1e-12)
+    assert transport.w2_exact([0.0, 1000.0], [0.0], a=a) == pytest.approx(math.sqrt(1000.0 * want), rel=1e-12)
+    with pytest.raises(ValueError, match="^b must be 3 non-negative"):
+        transport.w1_exact(np.ones(3), np.ones(3), b=[0.5, 0.5])
+    with pytest.raises(ValueError, match="^a must be 3 non-negative"):
+        transport.w2_exact(np.ones(3), np.ones(3), a=[0.5, 0.5])
+
+
+def test_w1_exact_torch_small_case_exact():
+    # x = {0, 1, 3} (mass 1/3 each) vs y = {0}: W1 = (0 + 1 + 3) / 3, in float64
+    x = torch.tensor([[0.0], [1.0], [3.0]], dtype=torch.float64)
+    w = transport.w1_exact_torch(x, torch.zeros(1, 1, dtype=torch.float64))
+    assert w.dtype == torch.float64 and float(w) == pytest.approx(4 / 3, rel=1e-14)
+    w = transport.w1_exact_torch(torch.zeros(1, 1), x.float())
+    assert float(w) == pytest.approx(4 / 3, rel=1e-14)
+
+
+def test_w1_from_cdfs_grid():
+    step = lambda c: (lambda t: (t >= c).astype(float))   # noqa: E731  CDF of delta_c
+    # the default n = 200_001 on [-1, 1] puts the jumps 0 and 0.5 on grid points: exact
+    assert transport.w1_from_cdfs(step(0.0), step(0.5), -1, 1) == pytest.approx(0.5, abs=1e-12)
+    # n = 2 is the plain trapezoid (hi - lo) (|F - G|(lo) + |F - G|(hi)) / 2
+    lin = lambda t: np.clip(t, 0, 1)                       # noqa: E731  CDF of U(0, 1)
+    assert transport.w1_from_cdfs(lin, step(0.0), 0.0, 2.0, n=2) == pytest.approx(1.0, abs=1e-15)
+    with pytest.raises(ValueError, match="^n must be an integer >= 2, got 1"):
+        transport.w1_from_cdfs(lin, lin, 0.0, 1.0, n=1)
+
+
+def test_w2_gaussians_small_values_and_float32_input():
+    assert transport.w2_squared_gaussians(0.0, 1.0, 0.0, 1.0) == pytest.approx(0.0, abs=1e-12)
+    assert transport.w2_squared_gaussians(0.0, 1.0, 0.1, 1.0) == pytest.approx(0.01, rel=1e-9)
+    # the inputs are converted to float64 whatever their dtype
+    mu = np.array([0.1, 0.7], dtype=np.float32)
+    cov_a = np.array([[1.3, 0.2], [0.2, 0.7]], dtype=np.float32)
+    cov_b = np.array([[0.6, -0.1], [-0.1, 1.9]], dtype=np.float32)
+    got = transport.w2_squared_gaussians(mu, cov_a, -mu, cov_b)
+    want = transport.w2_squared_gaussians(*(a.astype(np.float64) for a in (mu, cov_a, -mu, cov_b)))
+    assert got == pytest.approx(want, rel=1e-13)
+
+
+def test_random_directions_reproducible_and_on_requested_device():
+    g = torch.Generator().manual_seed(5)
+    theta = torch.randn(6, 3, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    got = transport.random_directions(6, 3, g, dtype=torch.float64)
+    torch.testing.assert_close(got, theta / theta.norm(dim=1, keepdim=True), rtol=0, atol=0)
+    assert transport.random_directions(3, 2).shape == (3, 2)          # no generator, no device
+    assert transport.random_directions(3, 2, device="meta").device.type == "meta"
+    assert transport.random_directions(3, 2, torch.Generator(), device="meta").device.type == "meta"
+    x = torch.zeros(5, 2, device="meta")
+    assert transport.sliced_wasserstein(x, x, n_projections=4).device.type == "meta"
+
+
+def test_sliced_wasserstein_default_projections_from_generator():
+    x, y = _gauss(50, 3, [0, 0, 0], 1.0, 0), _gauss(50, 3, [1, 0, 0], 1.0, 1)
+    got = transport.sliced_wasserstein(x, y, generator=torch.Generator().manual_seed(3))
+    dirs = transport.random_directions(128, 3, torch.Generator().manual_seed(3), dtype=torch.float64)
+    px, py = (torch.sort(v @ dirs.T, dim=0).values for v in (x, y))
+    assert float(got) == pytest.approx(float(((px - py) ** 2).mean().sqrt()), rel=1e-12)

@@ -1,9 +1,12 @@
 """Tests for ganlib.vae: closed forms of the KL, ELBO and evidence, the IWAE bound, the two
 gradient estimators, and a smoke test of VAE training."""
 import math
+import re
 
+import numpy as np
 import pytest
 import torch
+from scipy import stats
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
 from ganlib import divergences, vae
@@ -128,3 +131,112 @@ def test_vae_trains_on_tiny_data():
     assert model.sample(5, g).shape == (5, 10)
     with pytest.raises(ValueError):
         vae.VAE(10, 0)
+
+
+# ----------------------------------------------------------------------------- exact values
+def test_reparameterize_and_log_prob_exact():
+    mu = torch.tensor([[0.5, -1.0]], dtype=torch.float64)
+    logvar = torch.tensor([[0.3, -2.0]], dtype=torch.float64)
+    eps = torch.randn(1, 2, generator=_gen(9), dtype=torch.float64)
+    torch.testing.assert_close(vae.reparameterize(mu, logvar, _gen(9)), mu + (0.5 * logvar).exp() * eps,
+                               rtol=0, atol=0)
+    # a float log-variance is shared by all coordinates and used in x's dtype (float64)
+    x, m = torch.tensor([1.0, 2.0, -0.5], dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    want = sum(-0.5 * (math.log(2 * math.pi) + 10.3 + xi**2 / math.exp(10.3)) for xi in (1.0, 2.0, -0.5))
+    assert vae.gaussian_log_prob(x, m, 10.3).item() == pytest.approx(want, rel=1e-14)
+
+
+def test_vae_architecture_clamp_and_generator():
+    model = vae.VAE(10, 3)                         # width 256, depth 2 by default
+    lin = [mod for mod in model.encoder.net if isinstance(mod, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in lin] == [(10, 256), (256, 256), (256, 6)]
+    assert len([m for m in model.decoder.net if isinstance(m, torch.nn.Linear)]) == 3
+    mu, logvar = model.encode(torch.zeros(2, 10))
+    assert mu.shape == logvar.shape == (2, 3)
+    with torch.no_grad():
+        lin[-1].weight.zero_()
+        lin[-1].bias.copy_(torch.tensor([0.0, 0, 0, 50.0, -50.0, 1.5]))
+    _, logvar = model.encode(torch.zeros(2, 10))
+    assert logvar[0].tolist() == [8.0, -12.0, 1.5]
+    x = torch.randn(4, 10, generator=_gen(10))
+    a, b = model(x, _gen(11)), model(x, _gen(11))
+    assert torch.equal(a[0], b[0])
+
+
+def test_vae_loss_default_lam_and_zero():
+    g = _gen(12)
+    x, x_hat = torch.randn(5, 4, generator=g), torch.randn(5, 4, generator=g)
+    mu, logvar = torch.randn(5, 2, generator=g), torch.randn(5, 2, generator=g)
+    loss, rec, kl = vae.vae_loss(x, x_hat, mu, logvar)
+    torch.testing.assert_close(loss, rec + kl)
+    torch.testing.assert_close(rec, (x - x_hat).pow(2).sum(1).mean())
+    assert torch.equal(vae.vae_loss(x, x_hat, mu, logvar, lam=0.0)[0], rec)
+
+
+def _reference_train(model, data, steps, batch_size, lam, lr, g, log_every):
+    """train_vae written out: the same draws from g, Adam, means of (loss, rec, kl) per log."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    logs, buf = [], []
+    for step in range(1, steps + 1):
+        x = data[torch.randint(len(data), (batch_size,), generator=g)]
+        x_hat, mu, logvar = model(x, g)
+        loss, rec, kl = vae.vae_loss(x, x_hat, mu, logvar, lam)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        buf.append([loss.item(), rec.item(), kl.item()])
+        if step % log_every == 0 or step == steps:
+            logs.append([step] + np.mean(buf, 0).tolist())
+            buf = []
+    return np.array(logs)
+
+
+def test_train_vae_matches_reference_loop_and_defaults(capsys):
+    data = torch.tanh(torch.randn(40, 3, generator=_gen(13)))
+    torch.manual_seed(1)
+    model = vae.VAE(3, 1, width=4, depth=1)
+    ref_model = vae.VAE(3, 1, width=4, depth=1)
+    ref_model.load_state_dict(model.state_dict())
+    hist = vae.train_vae(model, data, steps=102, generator=_gen(14))   # defaults: 128, 1.0, 1e-3, 100
+    ref = _reference_train(ref_model, data, 102, 128, 1.0, 1e-3, _gen(14), 100)
+    assert hist["step"].tolist() == [100, 102]
+    np.testing.assert_allclose(np.stack([hist["loss"], hist["rec"], hist["kl"]], 1), ref[:, 1:], rtol=1e-5)
+    for p, q in zip(model.parameters(), ref_model.parameters()):
+        torch.testing.assert_close(p, q)
+    err = capsys.readouterr().err                   # the progress bar is on by default
+    assert re.search(r"(^|\r)vae: 100%", err) and "loss=" in err and "kl=" in err
+    hist = vae.train_vae(model, data, steps=5, batch_size=4, lam=0.5, lr=1e-2, generator=_gen(15),
+                         log_every=2, progress=False, desc="run")
+    assert hist["step"].tolist() == [2, 4, 5] and capsys.readouterr().err == ""
+
+
+def test_gradient_estimators_per_sample_values():
+    # z = mu + sigma eps with eps drawn from the generator, f(z) = sum z^2:
+    # pathwise (2 z, 2 z eps); score function f(z) ((z - mu)/sigma^2, (z - mu)^2/sigma^3 - 1/sigma)
+    f = lambda z: z.pow(2).sum(-1)  # noqa: E731
+    mu = torch.tensor([0.5, -1.0], dtype=torch.float64)
+    sigma = torch.tensor([0.8, 0.3], dtype=torch.float64)
+    eps = torch.randn(7, 2, generator=_gen(16), dtype=torch.float64)
+    z = mu + sigma * eps
+    g_mu, g_sigma = vae.reparameterization_gradients(f, mu, sigma, 7, _gen(16))
+    torch.testing.assert_close(g_mu, 2 * z)
+    torch.testing.assert_close(g_sigma, 2 * z * eps)
+    g_mu, g_sigma = vae.score_function_gradients(f, mu, sigma, 7, _gen(16))
+    fz = f(z)[:, None]
+    torch.testing.assert_close(g_mu, fz * (z - mu) / sigma**2)
+    torch.testing.assert_close(g_sigma, fz * ((z - mu) ** 2 / sigma**3 - 1 / sigma))
+    for est in (vae.reparameterization_gradients, vae.score_function_gradients):
+        with pytest.raises(ValueError, match=r"^mu must have 1 dimensions"):
+            est(f, mu[None], sigma, 3)
+        with pytest.raises(ValueError, match=r"^sigma must have 1 dimensions"):
+            est(f, mu, sigma[None], 3)
+
+
+def test_linear_gaussian_model_is_float64_from_lists():
+    W, b, s = [[0.3, -1.1], [0.7, 0.2], [1.3, 0.4]], [0.1, -0.2, 0.3], 0.6
+    model = vae.LinearGaussianModel(W, b, s)
+    assert model.W.dtype == model.b.dtype == torch.float64
+    x = torch.tensor([[0.2, 0.4, -0.1]], dtype=torch.float64)
+    Wn = np.array(W)
+    ref = stats.multivariate_normal(np.array(b), Wn @ Wn.T + s**2 * np.eye(3)).logpdf(x[0].numpy())
+    assert model.log_marginal(x).item() == pytest.approx(ref, rel=1e-13)

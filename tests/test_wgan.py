@@ -207,3 +207,39 @@ def test_spectral_norm_critic_is_at_most_one_lipschitz():
     lip = wgan.lipschitz_estimate(critic, torch.randn(256, 2), 3 * torch.randn(256, 2))
     assert 0.05 < lip <= 1.0 + 1e-3
     assert not math.isnan(lip)
+
+
+def test_interpolate_uses_generator_in_input_dtype():
+    real = torch.ones(5, 2, dtype=torch.float64)
+    fake = torch.zeros(5, 2, dtype=torch.float64)
+    eps = torch.rand(5, 1, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    got = wgan.interpolate(real, fake, torch.Generator().manual_seed(3))
+    torch.testing.assert_close(got, eps.expand(5, 2), rtol=0, atol=0)
+
+
+def test_lipschitz_estimate_sees_interpolates():
+    # a bump exp(-||x||^2) is flat at the far-away real and fake points; its slope lives on
+    # the segments between them: the estimate is the max over those interpolates
+    bump = lambda x: torch.exp(-(x ** 2).sum(1))  # noqa: E731
+    real = torch.tensor([[8.0, 0.1], [8.0, -0.3], [7.0, 0.2]], dtype=torch.float64)
+    fake = -real
+    got = wgan.lipschitz_estimate(bump, real, fake, torch.Generator().manual_seed(0))
+    x_hat = wgan.interpolate(real, fake, torch.Generator().manual_seed(0))
+    assert got == pytest.approx(float(wgan.gradient_norms(bump, x_hat).max()), rel=1e-12)
+    assert got > 1e-6
+    assert not wgan.gradient_norms(bump, x_hat).requires_grad     # no graph kept by default
+
+
+def test_gp_default_lambda_and_zero_center():
+    w = torch.tensor([3.0, -4.0])                # ||w|| = 5
+    critic = lambda x: x @ w  # noqa: E731
+    real, fake = torch.randn(8, 2), torch.randn(8, 2)
+    assert wgan.gradient_penalty(critic, real, fake).item() == pytest.approx(10.0 * 16.0, rel=1e-6)
+    assert wgan.gradient_penalty(critic, real, fake, center=0.0).item() == pytest.approx(250.0, rel=1e-6)
+
+
+def test_make_optimizer_uses_config_lr():
+    m = nets.MLP(2, 1, 4, 1)
+    for method in ("clip", "gp"):
+        c = wgan.get_critic_config(method)
+        assert wgan.make_optimizer(m.parameters(), c).param_groups[0]["lr"] == c.lr
