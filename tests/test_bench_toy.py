@@ -266,3 +266,36 @@ def test_cli_book(tmp_path, monkeypatch, capsys):
         for k in (0, 1):
             x = np.load(tmp_path / f"grid_{loss}_seed{k}.npy")
             assert x.shape == (2500, 2) and np.isfinite(x).all()
+
+
+def test_curve_scores_the_evaluated_generator_without_changing_training(monkeypatch):
+    cfg = toy.ToyConfig(losses=("gan",), ema=0.5, **{**TINY, "iters": 5})
+    plain = toy.run_benchmark(cfg, progress=False)
+    with_curve = toy.run_benchmark(cfg, progress=False, curve_every=2)
+    assert "curve" not in plain[0]
+    for a, b in zip(plain, with_curve):
+        c = b["curve"]
+        assert c["step"] == [2, 4, 5]                       # every 2 iterations and the end
+        assert (c["modes"][-1], c["high_quality"][-1]) == (b["modes"], b["high_quality"])
+    # the trained networks do not depend on the scoring
+    _, G0, _, _ = toy.train_loss(cfg, "gan", False)
+    calls, real_evaluate = [], toy.evaluate
+
+    def spy(G, c):
+        calls.append((G, [p.detach().clone() for p in G.parameters()]))
+        return real_evaluate(G, c)
+
+    monkeypatch.setattr(toy, "evaluate", spy)
+    curve = toy.History()
+    _, G1, _, _ = toy.train_loss(replace(cfg, curve_every=2), "gan", False, curve)
+    for p0, p1 in zip(G0.parameters(), G1.parameters()):
+        assert torch.equal(p0, p1)
+    # it scores the averaged generator (the one returned), as it was at steps 2, 4 and 5
+    assert len(calls) == 3 and all(G is G1 for G, _ in calls)
+    assert all(torch.equal(a, b) for a, b in zip(calls[-1][1], G1.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(calls[0][1], G1.parameters()))
+    assert curve["step"].tolist() == [2, 4, 5] and len(curve["modes_1"]) == 3
+    sw = toy.run_benchmark(cfg, progress=False, curve_every=2, losses=("sw",))  # no critic
+    assert sw[0]["curve"]["step"] == [2, 4, 5]
+    with pytest.raises(ValueError, match="curve_every must be a non-negative integer"):
+        toy.run_benchmark(cfg, progress=False, curve_every=-1)

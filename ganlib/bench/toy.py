@@ -85,6 +85,8 @@ class ToyConfig:
     betas: tuple | None = None        # Adam betas for every loss (None: each recipe's own)
     d_steps: int = 0                  # D steps per G step for every loss (0: each recipe's own
                                       # n_critic, e.g. 5 for the WGANs)
+    curve_every: int = 0              # score the evaluated generator every this many G
+                                      # iterations and at the end (0: only at the end)
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ def _check_config(cfg: ToyConfig) -> ToyConfig:
         checks.check_int(name, getattr(cfg, name))
     checks.check_int("depth", cfg.depth, 0)
     checks.check_int("d_steps", cfg.d_steps, 0)
+    checks.check_int("curve_every", cfg.curve_every, 0)
     checks.check_positive("lr_scale", cfg.lr_scale)
     checks.check_int("pack", cfg.pack)
     for name in cfg.losses:
@@ -208,7 +211,8 @@ def target(dataset: str) -> data.GaussianMixture:
     return checks.lookup(DATASETS, dataset, "dataset")()
 
 
-def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
+def train_loss(cfg: ToyConfig, name: str, progress: bool = True,
+               curve: History | None = None):
     """Train loss ``name`` for ``cfg.seeds`` seeds at once; return (D, G, history, timing).
 
     D and G are :class:`ganlib.batched.BatchedMLP` with ``cfg.seeds`` seeds (D of input
@@ -219,6 +223,13 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     ``{"wall_s": ..., "cpu_s": ...}``, the wall time (synchronized on CUDA) and the process
     CPU time of the training loop alone. Raises
     :class:`ganlib.train.DivergenceError` naming the step if a loss becomes NaN/inf.
+
+    With ``cfg.curve_every`` > 0 and a ``curve`` History, the generator that is evaluated
+    (the weight average when ``cfg.ema`` > 0) is scored by :func:`evaluate` every
+    ``cfg.curve_every`` iterations and at the end, and ``curve`` logs ``modes_<s>`` and
+    ``high_quality_<s>`` for each seed s. The scoring draws its own latent codes, so the
+    training streams, and the trained networks, are the same with or without it; its time
+    is left out of ``timing``.
     """
     cfg = _check_config(cfg)
     recipe = get_recipe(name)
@@ -259,6 +270,15 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
     def noise():
         return torch.randn(S, B, k, generator=g_data, device=dev)
 
+    def score(step):                    # the curve; its time is taken out of the timing
+        nonlocal t0, c0
+        if curve is None or not cfg.curve_every or (step % cfg.curve_every
+                                                    and step != cfg.iters):
+            return
+        w1, c1 = time.perf_counter(), time.process_time()
+        _log_curve(curve, step, G if G_avg is None else G_avg, cfg)
+        t0, c0 = t0 + time.perf_counter() - w1, c0 + time.process_time() - c1
+
     history, d_buf, g_buf = History(), [], []
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
@@ -277,6 +297,7 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
                 check_finite(step, 1e8, g_loss=g_mean)
                 history.log(step, d_loss=0.0, g_loss=g_mean)
                 d_buf, g_buf = [], []
+            score(step)
             continue
         for _ in range(scaled.n_critic):
             d_buf.append(train.d_step(D, G_pack, opt_d, real_packed(), noise(),
@@ -290,10 +311,17 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True):
             history.log(step, d_loss=d_mean, g_loss=g_mean)
             bar.set_postfix(d=f"{d_mean:.3f}", g=f"{g_mean:.3f}")
             d_buf, g_buf = [], []
+        score(step)
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     timing = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
     return D, (G if G_avg is None else G_avg), history, timing
+
+
+def _log_curve(curve: History, step: int, G: batched.BatchedMLP, cfg: ToyConfig) -> None:
+    stats = evaluate(G, cfg)
+    curve.log(step, **{f"{k}_{s}": getattr(st, k) for s, st in enumerate(stats)
+                       for k in ("modes", "high_quality")})
 
 
 def evaluate(G: batched.BatchedMLP, cfg: ToyConfig) -> list[metrics.ModeStats]:
@@ -317,7 +345,8 @@ def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, save_samp
     and seed_iters_per_cpu_s (the loss's throughput per wall-clock and per CPU second, the
     same for all its seeds), cpu_s (the CPU seconds of the loss's training, all seeds),
     status ("ok" or the divergence message; metrics are NaN then) and config (the ToyConfig
-    as a dict).
+    as a dict). With ``cfg.curve_every`` > 0, "curve" holds that seed's scores during
+    training: ``{"step": [...], "modes": [...], "high_quality": [...]}``.
     ``overrides`` replace fields of ``cfg`` (e.g. ``run_benchmark(dataset="grid", seeds=2)``).
     With ``save_samples`` (a directory) each loss's and seed's ``n_eval`` generated points,
     the ones scored, are saved as :func:`sample_file` (an (n_eval, 2) float32 array). Seeds
@@ -331,8 +360,9 @@ def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, save_samp
         os.makedirs(save_samples, exist_ok=True)
     results = []
     for name in cfg.losses:
+        curve = History()
         try:
-            _, G, _, timing = train_loss(cfg, name, progress)
+            _, G, _, timing = train_loss(cfg, name, progress, curve)
             stats, status = evaluate(G, cfg), "ok"
             if save_samples is not None:
                 for s, xs in enumerate(generate(G, cfg)):
@@ -351,6 +381,10 @@ def run_benchmark(cfg: ToyConfig | None = None, progress: bool = True, save_samp
                 "seed_iters_per_s": cfg.iters * cfg.seeds / secs,
                 "seed_iters_per_cpu_s": cfg.iters * cfg.seeds / cpu,
                 "cpu_s": cpu, "status": status, "config": asdict(cfg)})
+            if cfg.curve_every and st:
+                results[-1]["curve"] = {"step": curve["step"].tolist(),
+                                        **{k: curve[f"{k}_{s}"].tolist()
+                                           for k in ("modes", "high_quality")}}
     return results
 
 
@@ -377,10 +411,11 @@ def summarize(results: list[dict]) -> list[dict]:
 # 2 seeds, the non-saturating GAN next to PacGAN2 (packs of 2), G and D with 3 hidden layers
 # of 128 ReLU units, batch 256, two D steps per G step, Adam betas (0.5, 0.999) at lr 1e-3
 # for half the 3,000 iterations, then linearly down to 1e-5, and the generator's EMA (decay
-# 0.999) evaluated. Defined once; ``--book`` runs exactly this.
+# 0.999) evaluated, scored every 250 iterations for the curve the chapter plots. Defined
+# once; ``--book`` runs exactly this.
 BOOK_CONFIG = dict(losses=("gan", "pacgan2"), seeds=2, iters=3000, batch=256, width=128,
                    depth=3, lr_scale=10.0, betas=(0.5, 0.999), schedule="linear",
-                   decay_start=0.5, lr_end=0.01, ema=0.999, d_steps=2)
+                   decay_start=0.5, lr_end=0.01, ema=0.999, d_steps=2, curve_every=250)
 
 
 def book_config(dataset: str = "ring", seed: int = 0, **overrides) -> ToyConfig:
