@@ -242,6 +242,33 @@ def test_book_config():
         toy.book_config("moons")
 
 
+def test_book_configs():
+    (ring,) = toy.book_configs("ring", 2)
+    assert ring == toy.book_config("ring", 2)
+    adv, mmd = toy.book_configs("grid", 2, device="cpu")
+    assert adv == toy.book_config("grid", 2)
+    assert mmd == toy.ToyConfig(**{**toy.BOOK_CONFIG, **toy.BOOK_MMD, "dataset": "grid",
+                                   "seed": 2})
+    assert mmd.losses == ("mmd",) and mmd.seed == adv.seed and mmd.batch == adv.batch
+    assert toy.book_configs("grid", iters=7)[1].iters == 7
+    with pytest.raises(ValueError, match="unknown dataset 'moons'"):
+        toy.book_configs("moons")
+
+
+def test_mmd_bandwidths_are_the_configs(monkeypatch):
+    seen = []
+    real_mmd2 = toy.distances.mmd2
+    monkeypatch.setattr(toy.distances, "mmd2",
+                        lambda f, r, h: seen.append(tuple(h)) or real_mmd2(f, r, h))
+    cfg = toy.ToyConfig(losses=("mmd",), mmd_bandwidths=(0.2, 0.7), **TINY)
+    toy.train_loss(cfg, "mmd", progress=False)
+    assert set(seen) == {(0.2, 0.7)} and len(seen) == TINY["iters"] * TINY["seeds"]
+    assert toy.ToyConfig().mmd_bandwidths == toy.MMD_BANDWIDTHS
+    with pytest.raises(ValueError, match="mmd_bandwidths must be positive"):
+        toy.train_loss(toy.ToyConfig(losses=("mmd",), mmd_bandwidths=(0.1, 0.0), **TINY), "mmd",
+                       progress=False)
+
+
 def test_save_samples(tmp_path):
     cfg = toy.ToyConfig(losses=("gan", "pacgan2"), seed=1, **TINY)
     res = toy.run_benchmark(cfg, progress=False, save_samples=str(tmp_path / "s"))
@@ -257,12 +284,14 @@ def test_save_samples(tmp_path):
 def test_cli_book(tmp_path, monkeypatch, capsys):
     tiny = {**toy.BOOK_CONFIG, **TINY, "n_eval": 2500}
     monkeypatch.setattr(toy, "BOOK_CONFIG", tiny)
+    monkeypatch.setattr(toy, "BOOK_MMD", {**toy.BOOK_MMD, "iters": 4})
     rc = bench_main.main(["toy", "--book", "--dataset", "grid", "--seed", "0", "--device", "cpu",
                           "--no-progress", "--save-samples", str(tmp_path)])
     assert rc == 0
     out = capsys.readouterr().out
     assert "iters=3" in out and "dataset='grid'" in out and "CPU s per loss" in out
-    for loss in tiny["losses"]:
+    assert "iters=4" in out and "mmd_bandwidths=(0.1, 0.3, 1.0)" in out     # the MMD run
+    for loss in (*tiny["losses"], "mmd"):
         for k in (0, 1):
             x = np.load(tmp_path / f"grid_{loss}_seed{k}.npy")
             assert x.shape == (2500, 2) and np.isfinite(x).all()

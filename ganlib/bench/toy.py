@@ -21,8 +21,8 @@ Losses (each player minimizes its loss; see the modules named):
   (``wgan.get_critic_config("clip")``);
 * ``wgan-gp``      WGAN-GP, the gradient penalty with lambda = 10 added to the critic's
   loss, Adam betas (0.5, 0.9), 5 critic steps (``wgan.get_critic_config("gp")``);
-* ``mmd``, ``sw``  no adversary: the generator minimizes MMD^2 (Gaussian kernels of
-  bandwidths 0.01 to 3, :mod:`ganlib.distances`) or SW_2^2 (64 random directions a step,
+* ``mmd``, ``sw``  no adversary: the generator minimizes MMD^2 (Gaussian kernels of the
+  config's ``mmd_bandwidths``, by default 0.01 to 3, :mod:`ganlib.distances`) or SW_2^2 (64 random directions a step,
   :mod:`ganlib.transport`) between its batch and a data batch, Adam lr 1e-3; the critic is
   not used.
 
@@ -87,6 +87,7 @@ class ToyConfig:
                                       # n_critic, e.g. 5 for the WGANs)
     curve_every: int = 0              # score the evaluated generator every this many G
                                       # iterations and at the end (0: only at the end)
+    mmd_bandwidths: tuple = MMD_BANDWIDTHS  # Gaussian kernel bandwidths of the mmd loss
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,8 @@ class Recipe:
     penalty: Callable | None = None   # penalty(D, real, fake, generator=g), added to D's loss;
                                       # train_loss binds the run's generator g
     project: Callable | None = None   # project(D) after each D step (and at initialization)
-    direct: Callable | None = None    # (fake (B, 2), real (B, 2), torch.Generator) -> scalar that
-                                      # G minimizes with no critic (MMD, sliced W)
+    direct: Callable | None = None    # (fake (B, 2), real (B, 2), torch.Generator, ToyConfig)
+                                      # -> scalar that G minimizes with no critic (MMD, SW)
     pack: int = 1                     # PacGAN packing of this loss, times the config's pack
 
 
@@ -119,9 +120,11 @@ RECIPES: dict[str, Recipe] = {
         "clip", project=partial(wgan.clip_weights, c=wgan.get_critic_config("clip").clip)),
     "wgan-gp": _critic_recipe(
         "gp", penalty=partial(wgan.gradient_penalty, lam=wgan.get_critic_config("gp").lam)),
-    "mmd": Recipe(None, lr=1e-3, direct=lambda f, r, g: distances.mmd2(f, r, MMD_BANDWIDTHS)),
+    "mmd": Recipe(None, lr=1e-3,
+                  direct=lambda f, r, g, cfg: distances.mmd2(f, r, cfg.mmd_bandwidths)),
     "sw": Recipe(None, lr=1e-3,
-                 direct=lambda f, r, g: transport.sliced_wasserstein(f, r, 64, generator=g) ** 2),
+                 direct=lambda f, r, g, cfg: transport.sliced_wasserstein(f, r, 64,
+                                                                          generator=g) ** 2),
     "pacgan2": Recipe(losses.get_loss("gan"), pack=2),
     "pacgan4": Recipe(losses.get_loss("gan"), pack=4),
 }
@@ -133,10 +136,10 @@ def get_recipe(name: str) -> Recipe:
     return checks.lookup(RECIPES, name, "loss")
 
 
-def _direct_step(G, opt_g, x, z, recipe: Recipe, g_data) -> torch.Tensor:
+def _direct_step(G, opt_g, x, z, recipe: Recipe, g_data, cfg: ToyConfig) -> torch.Tensor:
     """One generator step on an adversary-free loss, summed over seeds; returns the mean."""
     fake = G(z)                                                  # (S, B, 2)
-    loss = sum(recipe.direct(fake[s], x[s], g_data) for s in range(fake.shape[0]))
+    loss = sum(recipe.direct(fake[s], x[s], g_data, cfg) for s in range(fake.shape[0]))
     opt_g.zero_grad(set_to_none=True)
     loss.backward()
     opt_g.step()
@@ -200,6 +203,7 @@ def _check_config(cfg: ToyConfig) -> ToyConfig:
     if not (isinstance(cfg.decay_start, (int, float)) and 0.0 <= cfg.decay_start < 1.0):
         raise ValueError(f"decay_start must be a fraction in [0, 1), got {cfg.decay_start!r}")
     checks.check_positive("lr_end", cfg.lr_end)
+    checks.all_positive("mmd_bandwidths", cfg.mmd_bandwidths)
     if cfg.betas is not None and not (len(cfg.betas) == 2 and all(0 <= b < 1 for b in cfg.betas)):
         raise ValueError(f"betas must be two numbers in [0, 1), got {cfg.betas!r}")
     runtime.get_device(cfg.device)
@@ -288,7 +292,7 @@ def train_loss(cfg: ToyConfig, name: str, progress: bool = True,
     for step in bar:
         set_lr(step)
         if recipe.direct is not None:
-            g_buf.append(_direct_step(G, opt_g, real(), noise(), recipe, g_data))
+            g_buf.append(_direct_step(G, opt_g, real(), noise(), recipe, g_data, cfg))
             d_buf.append(torch.zeros((), device=dev))
             if G_avg is not None:
                 ema_update(G_avg, G, ema_decay(cfg.ema, step))
@@ -418,13 +422,30 @@ BOOK_CONFIG = dict(losses=("gan", "pacgan2"), seeds=2, iters=3000, batch=256, wi
                    decay_start=0.5, lr_end=0.01, ema=0.999, d_steps=2, curve_every=250)
 
 
+# On the grid the book adds the adversary-free MMD generator (chapter 10's loss), which needs
+# more, cheaper iterations to sharpen: BOOK_CONFIG with these fields replaced. Kernels of
+# 2, 6 and 20 grid standard deviations; 5,000 iterations with the linear decay from a
+# fifth of the way; the last generator evaluated, as an average lags behind its sharpening
+# (measured with the curves of ``toy_sweep --grid mmd``).
+BOOK_MMD = dict(losses=("mmd",), iters=5000, decay_start=0.2, ema=0.0,
+                mmd_bandwidths=(0.1, 0.3, 1.0))
+
+
 def book_config(dataset: str = "ring", seed: int = 0, **overrides) -> ToyConfig:
-    """The chapter's :class:`ToyConfig` on ``dataset`` with base seed ``seed``
+    """The chapter's adversarial :class:`ToyConfig` on ``dataset`` with base seed ``seed``
     (:data:`BOOK_CONFIG`; ``overrides`` replace fields, e.g. for a tiny test)."""
     checks.check_choice("dataset", dataset, DATASETS)
     checks.check_int("seed", seed, 0)
     return _check_config(ToyConfig(**{**BOOK_CONFIG, "dataset": dataset, "seed": seed,
                                       **overrides}))
+
+
+def book_configs(dataset: str = "ring", seed: int = 0, **overrides) -> tuple[ToyConfig, ...]:
+    """Every run the chapter makes on ``dataset``: :func:`book_config`, and on the grid also
+    the MMD run (:data:`BOOK_MMD`); ``overrides`` replace fields of each."""
+    checks.check_choice("dataset", dataset, DATASETS)
+    runs = ({}, BOOK_MMD) if dataset == "grid" else ({},)
+    return tuple(book_config(dataset, seed, **{**run, **overrides}) for run in runs)
 
 
 def sample_file(directory, dataset: str, loss: str, seed: int) -> str:
@@ -476,8 +497,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ema", type=float, default=0.0, help="generator EMA decay (0: none)")
     p.add_argument("--schedule", default="constant", choices=SCHEDULES)
     p.add_argument("--book", action="store_true",
-                   help="run the book's configuration (toy.BOOK_CONFIG) on --dataset and --seed; "
-                        "the other training options are ignored")
+                   help="run the book's configurations (toy.book_configs: BOOK_CONFIG, and on "
+                        "the grid also BOOK_MMD) on --dataset and --seed; the other training "
+                        "options are ignored")
     p.add_argument("--save-samples", default=None, metavar="DIR",
                    help="write each loss's and seed's generated points to "
                         "DIR/<dataset>_<loss>_seed<k>.npy")
@@ -487,17 +509,19 @@ def main(argv: list[str] | None = None) -> int:
     device = a.device or runtime.get_device().type
     try:
         if a.book:
-            cfg = book_config(a.dataset, a.seed, device=device)
+            cfgs = book_configs(a.dataset, a.seed, device=device)
         else:
-            cfg = _check_config(ToyConfig(a.dataset, names, a.seeds, a.iters, a.batch, a.width,
-                                          a.depth, lr_scale=a.lr_scale, device=device,
-                                          seed=a.seed, pack=a.pack, ema=a.ema,
-                                          schedule=a.schedule))
+            cfgs = (_check_config(ToyConfig(a.dataset, names, a.seeds, a.iters, a.batch, a.width,
+                                            a.depth, lr_scale=a.lr_scale, device=device,
+                                            seed=a.seed, pack=a.pack, ema=a.ema,
+                                            schedule=a.schedule)),)
     except ValueError as err:
         p.error(str(err))
     runtime.set_threads()
-    print(cfg)
-    results = run_benchmark(cfg, progress=not a.no_progress, save_samples=a.save_samples)
+    results = []
+    for cfg in cfgs:
+        print(cfg)
+        results += run_benchmark(cfg, progress=not a.no_progress, save_samples=a.save_samples)
     print(format_table(results))
     print("per seed: " + "; ".join(f"{r['loss']} seed {r['seed']}: {r['modes']} modes, "
                                   f"{100 * r['high_quality']:.1f}% HQ" for r in results))

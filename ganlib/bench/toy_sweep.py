@@ -26,6 +26,15 @@ one lift the ring GAN to 8/8 modes at 93.7-94.3% HQ in every pair of seeds (PacG
 trades modes for sharpness (12.5-14/25 at 76-87% HQ, from 18/25 at 42%), PacGAN2
 18.5-22/25 at 13-24%. 2,000 iterations at two D steps (the cost of 3,000 at one): ring GAN
 8/8 at 90-92%, too close to the 90% target. Two D steps became BOOK_CONFIG's ``d_steps``.
+
+Measured (2026-12-05, same machine, seeds 0-1): the adversary-free MMD generator on the grid
+(``--grid mmd --datasets grid --losses mmd``; BOOK_CONFIG's nets, batch, lr 1e-2 and linear
+decay). At BOOK_CONFIG itself (bandwidths 0.01-3, EMA .999, 3,000 it) it covers 25/25 at
+54.0% HQ (65 CPU s); without the two narrowest kernels and without the EMA 57.6% (EMA .99:
+55.4%); decaying from 0.2 instead of 0.5 of the run 69.0%; and the share is still rising
+when the run stops. 6,000 it: 86.6% (93 s). Kernels 0.1, 0.3, 1 with the decay from 0.2:
+4,000 it (decay from 0.25) 80.1% (47 s), 5,000 it 85.1% (57 s), 6,000 it 86.8% (69 s); adding the bandwidth 3
+at 5,000 it: 80.8%. 5,000 it became ``toy.BOOK_MMD``; every point covered 25/25 modes.
 """
 from __future__ import annotations
 
@@ -38,6 +47,9 @@ from . import toy
 
 BASE = dict(seeds=2, batch=128, width=128, depth=2, lr_scale=10.0, betas=(0.5, 0.999))
 LIN = dict(schedule="linear", decay_start=0.5, lr_end=0.01)     # lr 1e-3 -> 1e-5, 2nd half
+
+_BOOK = {k: v for k, v in toy.BOOK_CONFIG.items() if k != "losses"}
+_MMD = {k: v for k, v in toy.BOOK_MMD.items() if k != "losses"}
 
 # name -> list of (label, overrides of BASE): the points measured to choose toy.BOOK_CONFIG
 # (each took from 5 to 65 CPU seconds at 1 thread; the report of issue 11 lists the results)
@@ -75,6 +87,20 @@ GRIDS: dict[str, list[tuple[str, dict]]] = {
     ],
     "book": [                                    # toy.BOOK_CONFIG (run with --losses gan,pacgan2)
         ("book", {k: v for k, v in toy.BOOK_CONFIG.items() if k != "losses"}),
+    ],
+    "mmd": [                                     # BOOK_CONFIG for mmd on the grid
+        ("book", _BOOK),
+        ("kernels .03-1, no ema", {**_BOOK, "mmd_bandwidths": (0.03, 0.1, 0.3, 1.0),
+                                   "ema": 0.0}),
+        ("kernels .03-1, ema .99", {**_BOOK, "mmd_bandwidths": (0.03, 0.1, 0.3, 1.0),
+                                    "ema": 0.99}),
+        ("kernels .03-1, no ema, decay .2", {**_BOOK, "mmd_bandwidths": (0.03, 0.1, 0.3, 1.0),
+                                             "ema": 0.0, "decay_start": 0.2}),
+        ("kernels .03-1, no ema, 6000 it", {**_BOOK, "mmd_bandwidths": (0.03, 0.1, 0.3, 1.0),
+                                            "ema": 0.0, "iters": 6000}),
+        ("book mmd, 4000 it, decay .25", {**_BOOK, **_MMD, "iters": 4000, "decay_start": 0.25}),
+        *[(f"book mmd, {n} it", {**_BOOK, **_MMD, "iters": n}) for n in (5000, 6000)],
+        ("book mmd, kernels .1-3", {**_BOOK, **_MMD, "mmd_bandwidths": (0.1, 0.3, 1.0, 3.0)}),
     ],
     "curve": [                                   # BOOK_CONFIG against iterations (grid)
         (f"book, {n} it", {**{k: v for k, v in toy.BOOK_CONFIG.items() if k != "losses"},
